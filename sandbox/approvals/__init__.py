@@ -1,0 +1,1 @@
+"""Ask means ask: send held commands to Wingman, wait for a human, run exactly what was approved."""

@@ -1,0 +1,186 @@
+"""wingman-sandbox: look at what wingman-run decides and did.
+
+    wingman-sandbox check [--profile P] [--json] 'COMMAND STRING'
+    wingman-sandbox log [--json] [--session ID] [-n N] [--follow]
+    wingman-sandbox profiles
+    wingman-sandbox rules [--profile P]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from .. import __version__, audit
+from ..policy import Context, ProfileError, Verdict, decide_text
+from ..policy.packs import ALL_RULES, pack_of_rule
+from ..profiles import find_project_profile, named_profiles, resolve
+from ..render import command_text
+
+CHECK_STATUS = {Verdict.ALLOW: 0, Verdict.DENY: 1, Verdict.ASK: 3}
+
+
+def _profile_or_exit(selector: str | None):
+    try:
+        return resolve(selector, Path.cwd())
+    except ProfileError as exc:
+        sys.stderr.write(f"wingman-sandbox: profile error: {exc}\n")
+        raise SystemExit(2)
+
+
+def _session_profile():
+    """Inside a session, the profile recorded at its start is the one in force."""
+    directory = os.environ.get("WINGMAN_SESSION_DIR")
+    if not directory:
+        return None
+    from ..session import Session
+
+    try:
+        return Session.load(Path(directory))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def cmd_check(opts) -> int:
+    session = None if opts.profile else _session_profile()
+    if session is not None:
+        from ..gate import session_context, session_policy
+
+        policy, ctx, name = session_policy(session), session_context(session, os.getcwd()), session.profile_name
+    else:
+        profile = _profile_or_exit(opts.profile)
+        policy, name = profile.policy, profile.name
+        ctx = Context(cwd=os.getcwd(), project_dir=profile.project_dir, home=os.path.expanduser("~"),
+                      docker_host=os.environ.get("DOCKER_HOST"), docker_context=os.environ.get("DOCKER_CONTEXT"))
+    decision = decide_text(opts.command, policy, ctx)
+    if opts.json:
+        print(json.dumps({**decision.to_json(), "profile": name}, indent=None))
+    else:
+        print(f"{decision.verdict.value}: {decision.rule}: {decision.reason}")
+        if decision.alternative:
+            print(f"  instead: {decision.alternative}")
+        for finding in decision.findings:
+            print(f"  - {command_text(finding.argv)}: {finding.verdict.value} ({finding.rule})"
+                  + (f" [{finding.detail}]" if finding.detail else ""))
+        print(f"  profile: {name}")
+    return CHECK_STATUS[decision.verdict]
+
+
+def cmd_log(opts) -> int:
+    path = audit.resolve_audit_path(None, os.environ)
+    if opts.follow:
+        try:
+            for event in audit.follow(path):
+                if opts.session and event.get("session") != opts.session:
+                    continue
+                _print_events([event], opts.json)
+                sys.stdout.flush()
+        except KeyboardInterrupt:
+            return 0
+    events = list(audit.read_events(path))
+    if opts.session:
+        events = [e for e in events if e.get("session") == opts.session or e.get("event") == "unreadable"]
+    if opts.json:
+        events = events[-opts.n:] if opts.n else events
+        for event in events:
+            print(json.dumps(event, separators=(",", ":")))
+        return 0
+    rows = audit.merge_exits(events)
+    rows = rows[-opts.n:] if opts.n else rows
+    _print_events(rows, False)
+    return 0
+
+
+def _print_events(events: list[dict], as_json: bool) -> None:
+    for event in events:
+        if as_json:
+            print(json.dumps(event, separators=(",", ":")))
+            continue
+        if event.get("event") == "unreadable":
+            print(f"(line {event.get('line')} of the log is not JSON: {event.get('raw', '')[:80]})")
+            continue
+        if event.get("event") == "exit":
+            print(f"{_when(event):19}  {event.get('session', '')[-6:]:6}  {event.get('layer', ''):5}  {'':5}  {'':28}  {event.get('exit')!s:>4}  (exit of {event.get('id', '')[-12:]})")
+            continue
+        shown = event.get("command") or command_text(event.get("argv", []))
+        status = "" if event.get("exit") is None else str(event["exit"])
+        print(f"{_when(event):19}  {event.get('session', '')[-6:]:6}  {event.get('layer', ''):5}  {event.get('verdict', ''):5}  "
+              f"{event.get('rule', ''):28}  {status:>4}  {shown}")
+
+
+def _when(event: dict) -> str:
+    stamp = event.get("time", "")
+    try:
+        seconds = time.mktime(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
+    except ValueError:
+        return stamp[:19]
+
+
+def cmd_profiles(opts) -> int:
+    cwd = Path.cwd()
+    project = find_project_profile(cwd)
+    print("profiles:")
+    for name, path, origin in named_profiles():
+        print(f"  {name:12} {origin:9} {path}")
+    if project:
+        print(f"  {'(project)':12} {'project':9} {project}")
+    try:
+        applied = resolve(None, cwd)
+        print(f"applies here: {applied.name}  (read: {', '.join(applied.sources)})")
+        print(f"  level {applied.policy.level}, project directory {applied.project_dir}")
+    except ProfileError as exc:
+        print(f"applies here: none: {exc}")
+        print("  wingman-run refuses to start here until the profile is fixed")
+        return 2
+    return 0
+
+
+def cmd_rules(opts) -> int:
+    profile = _profile_or_exit(opts.profile)
+    policy = profile.policy
+    for rule_id, rule in sorted(ALL_RULES.items()):
+        if opts.all or rule.default is not Verdict.ALLOW or policy.verdict_for(rule) is not Verdict.ALLOW:
+            pack = pack_of_rule(rule_id) or "core"
+            print(f"{rule_id:40} {policy.verdict_for(rule).value:5}  [{pack}] {rule.reason}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wingman-sandbox", description="Look at what wingman-run decides and did.")
+    parser.add_argument("--version", action="version", version=f"wingman-sandbox {__version__}")
+    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    check = sub.add_parser("check", help="explain the verdict for a command line")
+    check.add_argument("--profile", help="profile name or path (default: the one that applies here)")
+    check.add_argument("--json", action="store_true", help="one JSON object")
+    check.add_argument("command", help="the command line, as an assistant would run it")
+    check.set_defaults(run=cmd_check)
+    log = sub.add_parser("log", help="show the audit log")
+    log.add_argument("--json", action="store_true", help="the raw JSON lines")
+    log.add_argument("--session", help="only this session's events")
+    log.add_argument("-n", type=int, default=0, help="only the last N")
+    log.add_argument("--follow", action="store_true", help="keep printing new events")
+    log.set_defaults(run=cmd_log)
+    profiles = sub.add_parser("profiles", help="list profiles and say which applies here")
+    profiles.set_defaults(run=cmd_profiles)
+    rules = sub.add_parser("rules", help="list the rules that are not plain allow, with their verdicts")
+    rules.add_argument("--profile")
+    rules.add_argument("--all", action="store_true", help="list every rule")
+    rules.set_defaults(run=cmd_rules)
+    return parser
+
+
+def main(args: list[str] | None = None) -> None:
+    opts = build_parser().parse_args(args)
+    try:
+        raise SystemExit(opts.run(opts))
+    except BrokenPipeError:
+        raise SystemExit(0)
+
+
+if __name__ == "__main__":
+    main()

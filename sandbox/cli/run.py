@@ -1,0 +1,117 @@
+"""wingman-run: start a command (an AI assistant, a shell, anything) inside a guarded session.
+
+    wingman-run [--profile NAME|PATH] [--] COMMAND [ARGS...]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from .. import __version__
+from ..audit import resolve_audit_path
+from ..policy.profile import ProfileError
+from ..profiles import resolve
+from ..session import GUARDED_PROGRAMS, create, find_bash, bash_supports_fast_path, scrubbed_environment
+from ..spawn import resolve_command, run
+from ..stubgen import write_stubs
+
+USAGE = """usage: wingman-run [--profile NAME|PATH] [--] COMMAND [ARGS...]
+
+Runs COMMAND (default: your shell) in a session where destructive docker
+commands are refused or sent to Wingman for approval, and every decision is
+written to the audit log. Manage profiles and read the log with wingman-sandbox.
+
+options:
+  --profile NAME|PATH  the profile to apply (default: the project's .wingman.yaml, else 'default')
+  -h, --help           show this help
+  --version            show the version
+"""
+
+
+def fail(message: str, status: int) -> None:
+    sys.stderr.write(f"wingman-run: {message}\n")
+    raise SystemExit(status)
+
+
+def parse_args(args: list[str]) -> tuple[str | None, list[str]]:
+    profile = None
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word == "--":
+            i += 1
+            break
+        if word in ("-h", "--help"):
+            sys.stdout.write(USAGE)
+            raise SystemExit(0)
+        if word == "--version":
+            sys.stdout.write(f"wingman-run {__version__}\n")
+            raise SystemExit(0)
+        if word == "--profile":
+            if i + 1 >= len(args):
+                fail("--profile needs a name or a path", 2)
+            profile = args[i + 1]
+            i += 2
+            continue
+        if word.startswith("--profile="):
+            profile = word.split("=", 1)[1]
+            i += 1
+            continue
+        if word.startswith("-") and word != "-":
+            fail(f"unknown option {word} (see wingman-run --help)", 2)
+        break
+    return profile, args[i:]
+
+
+def default_shell(environ) -> str:
+    try:
+        import shellingham
+
+        return shellingham.detect_shell()[1]
+    except Exception:  # shellingham raises its own errors when it cannot tell
+        return environ.get("SHELL") or "/bin/sh"
+
+
+def main(args: list[str] | None = None) -> None:
+    args = sys.argv[1:] if args is None else args
+    selector, command = parse_args(args)
+    environ = dict(os.environ)
+    cwd = os.getcwd()
+    try:
+        profile = resolve(selector, Path(cwd))
+    except ProfileError as exc:
+        fail(f"profile error: {exc}\nNothing was started: fix the profile, or pick another with --profile.", 2)
+    audit_log = resolve_audit_path(profile.audit_path, environ)
+    try:
+        audit_log.parent.mkdir(parents=True, exist_ok=True)
+        with open(audit_log, "a"):
+            pass
+    except OSError as exc:
+        fail(f"the audit log {audit_log} cannot be written ({exc.strerror}); nothing was started", 2)
+    if not command:
+        command = [default_shell(environ)]
+    from ..approval_setup import prepare_approvals
+
+    approvals = prepare_approvals(profile, environ)  # exits 2 on a broken approval setup
+    session = create(profile, command, environ, cwd, audit_log)
+    bash = find_bash()
+    write_stubs(session, profile.policy, list(GUARDED_PROGRAMS), bash if bash and bash_supports_fast_path(bash) else None)
+    if approvals is not None:
+        approvals.save(session)
+    env = scrubbed_environment(session, environ, profile.scrub)
+    from ..hooks_setup import arm_shell_hooks
+
+    arm_shell_hooks(session, env, environ)
+    executable = resolve_command(command[0], env["PATH"])
+    if executable is None:
+        fail(f"{command[0]}: command not found", 127)
+    if not os.access(executable, os.X_OK) or os.path.isdir(executable):
+        fail(f"{command[0]}: permission denied", 126)
+    status = run([executable, *command[1:]], env)
+    raise SystemExit(status)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""The docker stub's slow path: the policy core decides, then the real program runs or not.
+
+Invoked by the session's stub scripts as
+    python -I -m sandbox.cli.stub SESSION_DIR PROGRAM ARGS...
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from ..gate import gate, record_exit, session_context, session_policy
+from ..policy import Decision, Finding, Verdict
+from ..policy.engine import judge_argv
+from ..policy.packs import ALL_RULES
+from ..runner import die_like, run_forwarding
+from ..session import Session
+
+_TARGET_ENV = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG")
+
+
+def env_findings(session: Session, argv: list[str], environ) -> list[Finding]:
+    """A DOCKER_HOST, DOCKER_CONTEXT or DOCKER_CONFIG set inside the session is a daemon override."""
+    rule = ALL_RULES["docker.host.override"]
+    policy = session_policy(session)
+    out = []
+    for name in _TARGET_ENV:
+        value = environ.get(name)
+        if value and value != session.docker_env.get(name):
+            out.append(Finding(tuple(argv), policy.verdict_for(rule), rule.id, rule.reason, rule.alternative, f"{name}={value}"))
+    return out
+
+
+def main(args: list[str] | None = None) -> None:
+    args = sys.argv[1:] if args is None else args
+    if len(args) < 2:
+        sys.stderr.write("usage: python -m sandbox.cli.stub SESSION_DIR PROGRAM [ARGS...]\n")
+        raise SystemExit(2)
+    session_dir, program, rest = args[0], args[1], args[2:]
+    argv = [program, *rest]
+    try:
+        session = Session.load(Path(session_dir))
+    except (OSError, ValueError, TypeError) as exc:
+        sys.stderr.write(f"wingman-run: refused: {program}: the session record in {session_dir} cannot be read ({exc});"
+                         " start a new session with wingman-run\n")
+        raise SystemExit(1)
+    cwd = os.getcwd()
+    policy = session_policy(session)
+    findings = judge_argv(argv, policy, session_context(session, cwd))
+    findings += env_findings(session, argv, os.environ)
+    decision = Decision.combine(findings)
+    result = gate(session, decision, layer="stub", argv=argv, cwd=cwd)
+    if not result.allowed:
+        raise SystemExit(1)
+    real = session.real.get(program)
+    if not real:
+        sys.stderr.write(f"wingman-run: {program}: not installed outside the session\n")
+        record_exit(session, result, "stub", 127)
+        raise SystemExit(127)
+    env = {k: v for k, v in os.environ.items() if k not in _TARGET_ENV and k not in ("DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY")}
+    env.update(session.docker_env)
+    status = run_forwarding([real, *rest], env)
+    record_exit(session, result, "stub", status)
+    die_like(status)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The edge between a decision and the world: audit it, ask for approval, tell the user.
+
+Both the docker stub and the shell hooks come through here, so a command
+gets the same treatment, and one approval request, whichever layer saw it.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Sequence, TextIO
+
+from . import audit
+from .policy import Context, Decision, Policy, Verdict
+from .render import command_text, refusal
+from .session import Session
+
+
+@dataclass
+class GateResult:
+    allowed: bool
+    event_id: str
+    decision: Decision
+    approval: dict = field(default_factory=dict)
+
+
+def session_policy(session: Session) -> Policy:
+    from .policy.profile import policy_from
+
+    return policy_from(session.profile)
+
+
+def session_context(session: Session, cwd: str) -> Context:
+    return Context(
+        cwd=cwd, project_dir=session.project_dir, home=_home(),
+        docker_host=session.docker_env.get("DOCKER_HOST"),
+        docker_context=session.docker_env.get("DOCKER_CONTEXT"),
+    )
+
+
+def _home() -> str:
+    import os
+
+    return os.path.expanduser("~")
+
+
+def gate(session: Session, decision: Decision, *, layer: str, argv: Sequence[str], cwd: str,
+         shown: str | None = None, stream: TextIO = sys.stderr) -> GateResult:
+    """Decide whether the command may run; audit the decision; print a refusal if not."""
+    shown = shown or command_text(argv)
+    allowed = decision.verdict is Verdict.ALLOW
+    approval: dict = {}
+    why_refused = None
+    if decision.verdict is Verdict.ASK:
+        allowed, approval, why_refused = _ask(session, decision, layer=layer, argv=argv, cwd=cwd, shown=shown, stream=stream)
+    event = audit.decision_event(
+        session=session.id, layer=layer, argv=argv, cwd=cwd, verdict=decision.verdict.value,
+        rule=decision.rule, reason=None if allowed else decision.reason,
+        approval=approval or None, command=shown if layer != "stub" else None,
+    )
+    if not allowed:
+        event["exit"] = 1  # refused: nothing ran, and this is the status the caller sees
+    try:
+        audit.append(audit_path(session), event)
+    except OSError as exc:
+        stream.write(
+            f"wingman-run: refused: {shown}\n  the audit log {session.audit_log} cannot be written ({exc.strerror});"
+            " every decision must be recorded, so nothing runs until it can be.\n"
+        )
+        return GateResult(False, event["id"], decision, approval)
+    if not allowed:
+        stream.write(refusal(decision, shown, why_refused=why_refused, profile=session.profile_name))
+        stream.flush()
+    return GateResult(allowed, event["id"], decision, approval)
+
+
+def audit_path(session: Session):
+    from pathlib import Path
+
+    return Path(session.audit_log)
+
+
+def record_exit(session: Session, result: GateResult, layer: str, status: int) -> None:
+    try:
+        audit.append(audit_path(session), audit.exit_event(session=session.id, layer=layer, event_id=result.event_id, status=status))
+    except OSError as exc:
+        sys.stderr.write(f"wingman-run: the exit status could not be written to {session.audit_log}: {exc.strerror}\n")
+
+
+def _ask(session: Session, decision: Decision, *, layer: str, argv, cwd: str, shown: str, stream: TextIO):
+    """(allowed, approval record, why refused). Without an approval service, ask is a refusal."""
+    from .approval_flow import ask
+
+    return ask(session, decision, layer=layer, argv=argv, cwd=cwd, shown=shown, stream=stream)

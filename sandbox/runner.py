@@ -1,0 +1,47 @@
+"""Run a child process with its status passed back the way a shell reports it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+
+FORWARDED = (signal.SIGTERM, signal.SIGHUP)
+
+
+def shell_status(returncode: int) -> int:
+    """Popen's -N for a signal death becomes 128+N, as a shell says it."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def run_forwarding(argv: list[str], env: dict[str, str], *, ignore_interrupt: bool = True) -> int:
+    """Run argv and wait; TERM and HUP are passed on; Ctrl-C reaches the child from the terminal."""
+    child = subprocess.Popen(argv, env=env)
+    previous = {sig: signal.signal(sig, lambda s, _f: _pass_on(child, s)) for sig in FORWARDED}
+    if ignore_interrupt:
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        while True:
+            try:
+                return shell_status(child.wait())
+            except InterruptedError:
+                continue
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _pass_on(child: subprocess.Popen, sig: int) -> None:
+    try:
+        child.send_signal(sig)
+    except ProcessLookupError:
+        pass
+
+
+def die_like(status: int) -> None:
+    """End this process the way the child ended: by the same signal when it was killed."""
+    if status > 128 and (status - 128) in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        sig = status - 128
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    raise SystemExit(status)

@@ -33,7 +33,18 @@ def env_findings(session: Session, argv: list[str], environ) -> list[Finding]:
 
 
 def main(args: list[str] | None = None) -> None:
-    args = sys.argv[1:] if args is None else args
+    """Fail closed: whatever goes wrong in here, the command does not run."""
+    try:
+        _main(sys.argv[1:] if args is None else args)
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a bug must refuse, not run the command
+        sys.stderr.write(f"wingman-run: refused: the guard failed ({type(exc).__name__}: {exc}); nothing was run.\n"
+                         "  Please report this with the command line; `wingman-sandbox check` shows the verdict.\n")
+        raise SystemExit(1)
+
+
+def _main(args: list[str]) -> None:
     if len(args) < 2:
         sys.stderr.write("usage: python -m sandbox.cli.stub SESSION_DIR PROGRAM [ARGS...]\n")
         raise SystemExit(2)

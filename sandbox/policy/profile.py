@@ -78,10 +78,13 @@ def parse_profile_text(text: str, source: str, known_rule: Any = None, known_pac
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
+        # Name the line where the broken construct starts; the problem may only show at the end.
+        start, mark = getattr(exc, "context_mark", None), getattr(exc, "problem_mark", None)
+        line = (start or mark).line + 1 if (start or mark) else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ProfileError(source, line, f"not valid YAML: {problem}") from None
+        context = f"{exc.context}, " if getattr(exc, "context", None) else ""
+        found = f" (at line {mark.line + 1})" if start and mark and mark.line != start.line else ""
+        raise ProfileError(source, line, f"not valid YAML: {context}{problem}{found}") from None
     if node is None:
         return {}
     return _check_mapping(node, SCHEMA, source, "", known_rule, known_pack)
@@ -174,4 +177,5 @@ def merge(base: dict, override: dict) -> dict:
 
 
 def policy_from(data: dict) -> Policy:
-    return Policy(level=data.get("level", "default"), packs=dict(data.get("packs", {})), rules=dict(data.get("rules", {})))
+    rules = {name: Verdict(value) for name, value in data.get("rules", {}).items()}
+    return Policy(level=data.get("level", "default"), packs=dict(data.get("packs", {})), rules=rules)

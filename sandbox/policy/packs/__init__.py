@@ -6,9 +6,13 @@ import fnmatch
 
 from ..verdict import Rule, Verdict
 from .base import Hit, Pack
-from . import docker
+from . import database, docker, filesystem, git, infra, kube, system
 
-PACKS: dict[str, Pack] = {p.name: p for p in (docker.PACK,)}
+PACKS: dict[str, Pack] = {p.name: p for p in (
+    docker.PACK, git.PACK, filesystem.PACK, kube.PACK, database.PACK, infra.PACK, system.PACK)}
+
+# Packs that also judge the literal text a program reads on stdin (psql <<EOF, redis-cli <<< FLUSHALL).
+STDIN_CLASSIFIERS = {database.PACK.name: database.classify_input}
 
 # Rules that belong to the core rather than to one tool.
 CORE_RULES: dict[str, Rule] = {
@@ -47,4 +51,4 @@ def pack_of_rule(rule_id: str) -> str | None:
     return None
 
 
-__all__ = ["ALL_RULES", "BY_COMMAND", "CORE_RULES", "Hit", "PACKS", "Pack", "known_pack", "known_rule", "pack_of_rule"]
+__all__ = ["ALL_RULES", "BY_COMMAND", "CORE_RULES", "Hit", "PACKS", "Pack", "STDIN_CLASSIFIERS", "known_pack", "known_rule", "pack_of_rule"]

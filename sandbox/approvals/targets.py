@@ -9,6 +9,8 @@ does not answer, the names are still listed, marked as not inspected.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 from typing import Any
 
@@ -49,12 +51,21 @@ def _docker_targets(real_docker: str, docker_env: dict, kind: str, names: list[s
 
 def _inspect(real_docker: str, env: dict, args: list[str]) -> tuple[list[dict], str | None]:
     try:
-        result = subprocess.run([real_docker, *args], env=env, capture_output=True, text=True,
-                                timeout=INSPECT_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        return [], f"the daemon did not answer within {INSPECT_TIMEOUT_SECONDS:g} s"
+        # Own process group: on timeout the whole group goes, so no child can hold our pipes open.
+        proc = subprocess.Popen([real_docker, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, text=True, start_new_session=True)
     except OSError as exc:
         return [], f"cannot run {real_docker}: {exc.strerror or exc}"
+    try:
+        stdout, stderr = proc.communicate(timeout=INSPECT_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        proc.communicate()
+        return [], f"the daemon did not answer within {INSPECT_TIMEOUT_SECONDS:g} s"
+    result = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     objects = []
     for line in result.stdout.splitlines():
         try:

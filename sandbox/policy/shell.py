@@ -161,7 +161,7 @@ class _Walker:
             return _ansi_c(self.text(node)[2:-1]), False, False
         if kind in ("string", "translated_string"):
             return self._dquoted(node)
-        if kind == "concatenation":
+        if kind == "concatenation" or kind == "command_name":
             parts = [self.word(child) for child in node.children]
             return "".join(p[0] for p in parts), any(p[1] for p in parts), any(p[2] for p in parts)
         if kind in _DYNAMIC_TYPES:
@@ -224,7 +224,7 @@ class _Walker:
     def error(self, region, node, depth: int) -> None:
         text = self.text(region)
         cleaned = re.sub(r"['\"\\]", "", text)
-        words = tuple(re.findall(r"[^\s;&|()<>{}]+", cleaned))
+        words = tuple(re.findall(r"[^\s;&|()<>{},]+", cleaned))
         self.commands.append(Command(words or (text[:80],), kind="error"))
         if node is region:
             self.visit_children(node, depth)
@@ -313,9 +313,8 @@ class _Walker:
             if kind == "variable_assignment":
                 assigns.append(self.assignment(child, depth))
             elif kind == "command_name":
-                inner = child.named_children[0] if child.named_children else child
-                self.visit_words(inner, depth)
-                words.append(self.word(inner))
+                self.visit_words(child, depth)
+                words.append(self.word(child))
             elif kind.endswith("_redirect"):
                 redirects.append(child)
             elif child.is_named:
@@ -416,7 +415,7 @@ def _output_of(argv, dynamic, stdin_text):
         return (" ".join(args) + "\n", None)
     if name == "printf" and len(argv) >= 2:
         fmt = argv[1] if argv[1] != "--" else (argv[2] if len(argv) > 2 else "")
-        rest = argv[2:] if argv[1] != "--" else argv[3:]
+        rest = list(argv[2:] if argv[1] != "--" else argv[3:])
         text = _ansi_c(fmt.replace("%%", "\0")).replace("\0", "%")
         if "%" in text:
             text = re.sub(r"%[-+ #0]*\d*(?:\.\d+)?[sbdqc]", lambda m: rest.pop(0) if rest else "", text)

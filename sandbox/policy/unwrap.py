@@ -464,8 +464,8 @@ def scan_code(parent: Command, code: str, language: str) -> list[Command] | None
         if m is not None:
             group.append(_unescape_literal(next(g for g in m.groups() if g is not None)))
             last_end = m.end()
-    if not found and _DECODE_HINT.search(code):
-        return [Command((language,), opaque=f"the {language} code builds the command it runs at run time", via=via)]
+    if _DECODE_HINT.search(code):
+        found.append(Command((language,), opaque=f"the {language} code builds the command it runs at run time", via=via))
     return found or None
 
 

@@ -31,8 +31,8 @@ def run(argv: list[str], env: dict[str, str]) -> int:
 def _run_pty(argv: list[str], env: dict[str, str]) -> int:
     import pexpect
 
-    rows, cols = shutil.get_terminal_size()
-    child = pexpect.spawn(argv[0], argv[1:], env=env, dimensions=(rows, cols), echo=False)
+    size = shutil.get_terminal_size()
+    child = pexpect.spawn(argv[0], argv[1:], env=env, dimensions=(size.lines, size.columns), echo=False)
 
     def resize(_sig, _frame):
         size = shutil.get_terminal_size()

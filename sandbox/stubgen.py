@@ -26,8 +26,8 @@ from .session import STUB_MARK, Session
 # Arguments that turn an allowed compose command into a risky one: the fast
 # path defers when one of them may be present (over-deferring is harmless).
 ARG_SENSITIVE = {
-    "compose.up": "--renew-anon-volumes*|-[!-]*V*",
-    "compose.down": "--volumes*|--rmi*|-[!-]*v*",
+    "compose.up": "--renew-anon-volumes*|-V*|-[!-]*V*",
+    "compose.down": "--volumes*|--rmi*|-v*|-[!-]*v*",
 }
 # Global options the fast path never interprets: they choose the daemon.
 _DEFERRED_GLOBALS = HOST_OPTIONS | CONTEXT_OPTIONS
@@ -68,56 +68,68 @@ def _compose_arms(policy: Policy, indent: str) -> list[str]:
         if not rule:
             continue
         sensitive = ARG_SENSITIVE.get(f"compose.{sub}")
-        check = f' __wr_none_match "{sensitive}" "${{@:i+1}}" || return 1;' if sensitive else ""
-        lines.append(f"{indent}  {sub}){check} __wr_rule={rule} ;;")
+        if sensitive:
+            lines.append(f"{indent}  {sub})")
+            lines.append(f'{indent}    for a in "${{@:i+1}}"; do')
+            lines.append(f"{indent}      case $a in --) break ;; {sensitive}) return 1 ;; esac")
+            lines.append(f"{indent}    done")
+            lines.append(f"{indent}    __wr_rule={rule} ;;")
+        else:
+            lines.append(f"{indent}  {sub}) __wr_rule={rule} ;;")
     lines.append(f"{indent}  *) return 1 ;;")
     lines.append(f"{indent}esac")
     return lines
 
 
+# Groups the fast path knows; commands of the others (swarm, plugin...) go to the core.
+FAST_GROUPS = ("container", "image", "volume", "network", "system", "builder", "buildx", "context")
+
+
+def _docker_arms(policy: Policy) -> dict[str, list[str]]:
+    """rule id -> the words (\"ps\", \"container ls\") that name it, for allowed rules."""
+    arms: dict[str, list[str]] = {}
+    for word, (group, sub) in sorted(SHORTCUTS.items()):
+        if rule := _allowed(policy, f"{group}.{sub}"):
+            arms.setdefault(rule, []).append(word)
+    for word in sorted(SINGLES):
+        if rule := _allowed(policy, word):
+            arms.setdefault(rule, []).append(word)
+    for group in FAST_GROUPS:
+        for alias, canonical in sorted(GROUPS[group].items()):
+            if rule := _allowed(policy, f"{group}.{canonical}"):
+                arms.setdefault(rule, []).append(f"'{group} {alias}'")
+    return arms
+
+
 def classify_function(program: str, policy: Policy) -> str:
     """Bash source of __wr_classify: sets __wr_rule and returns 0 when the command is allowed."""
-    lines = ["__wr_classify() {", "  local i=1"]
     if not policy.pack_enabled("docker"):
         return "__wr_classify() { __wr_rule=none; }"
-    if program in ("docker-compose",):
+    if program != "docker" and program != "docker-compose":
+        return "__wr_classify() { return 1; }"  # podman and others: the core decides
+    lines = ["__wr_classify() {", "  local i=1 a w"]
+    if program == "docker-compose":
         lines += _compose_arms(policy, "  ")
         lines.append("}")
         return "\n".join(lines)
-    if program != "docker":
-        return "__wr_classify() { return 1; }"  # podman and others: the core decides
     lines += _globals_loop(DOCKER_VALUE_OPTIONS, DOCKER_FLAG_OPTIONS, "  ")
-    lines.append("  case ${!i} in")
-    for word, (group, sub) in sorted(SHORTCUTS.items()):
-        if rule := _allowed(policy, f"{group}.{sub}"):
-            lines.append(f"    {word}) __wr_rule={rule} ;;")
-    for word in sorted(SINGLES):
-        if rule := _allowed(policy, word):
-            lines.append(f"    {word}) __wr_rule={rule} ;;")
-    lines.append("    compose)")
-    lines.append("      ((i += 1))")
-    lines += _compose_arms(policy, "      ")
-    lines.append("      ;;")
-    for group, subs in sorted(GROUPS.items()):
-        if group == "compose":
-            continue
-        arms = [(alias, rule) for alias, canonical in sorted(subs.items()) if (rule := _allowed(policy, f"{group}.{canonical}"))]
-        if not arms:
-            continue
-        lines.append(f"    {group})")
-        lines.append("      ((i += 1))")
-        lines.append("      case ${!i} in")
-        for alias, rule in arms:
-            lines.append(f"        {alias}) __wr_rule={rule} ;;")
-        lines.append("        *) return 1 ;;")
-        lines.append("      esac ;;")
+    lines.append("  w=${!i}")
+    lines.append("  if [[ $w == compose ]]; then")
+    lines.append("    ((i += 1))")
+    lines += _compose_arms(policy, "    ")
+    lines.append("    return 0")
+    lines.append("  fi")
+    lines.append(f"  case $w in {'|'.join(FAST_GROUPS)}) ((i += 1)); w=\"$w ${{!i}}\" ;; esac")
+    lines.append("  case $w in")
+    for rule, words in sorted(_docker_arms(policy).items()):
+        lines.append(f"    {'|'.join(words)}) __wr_rule={rule} ;;")
     lines.append("    *) return 1 ;;")
     lines.append("  esac")
     lines.append("}")
     return "\n".join(lines)
 
 
-_TEMPLATE = r'''#!{bash}
+_TEMPLATE = r'''#!{bash} -p
 {mark} for {program}, session {session_id}. Generated at session start.
 # Commands the profile allows outright are run from here without starting
 # Python; everything else goes to the policy core, which may refuse or ask.
@@ -130,15 +142,6 @@ __wr_bad=$'*[\001-\010\013\014\016-\037\177-\377]*'
 
 __wr_slow() {{
   exec {python} -I -m sandbox.cli.stub "$__wr_dir" "$__wr_prog" "$@"
-}}
-
-__wr_none_match() {{  # $1: a case pattern; true when no later argument matches it
-  local pattern=$1 a
-  shift
-  for a; do
-    [[ $a == -- ]] && return 0
-    case $a in $pattern) return 1 ;; esac
-  done
 }}
 
 {classify}
@@ -157,21 +160,12 @@ __wr_append() {{  # one audit line, one write(2) on an O_APPEND descriptor
 }}
 
 __wr_run() {{
-  trap 'kill -TERM "$__wr_pid" 2>/dev/null' TERM
-  trap 'kill -HUP "$__wr_pid" 2>/dev/null' HUP
+  # The child runs in the foreground, so Ctrl-C reaches it as usual; the stub
+  # itself outlives the interrupt only to record the exit status.
   trap ':' INT QUIT
 {exports}
-  if {{ : <&0; }} 2>/dev/null; then
-    env --default-signal=INT,QUIT "$__wr_real" "$@" <&0 &
-  else
-    env --default-signal=INT,QUIT "$__wr_real" "$@" &
-  fi
-  __wr_pid=$!
-  while :; do
-    wait "$__wr_pid"
-    __wr_status=$?
-    kill -0 "$__wr_pid" 2>/dev/null || break
-  done
+  "$__wr_real" "$@"
+  __wr_status=$?
 }}
 
 [[ -n $__wr_real && -z ${{DOCKER_HOST-}}${{DOCKER_CONTEXT-}}${{DOCKER_CONFIG-}} ]] || __wr_slow "$@"
@@ -190,8 +184,7 @@ __wr_run "$@"
 __wr_append "\"event\":\"exit\",\"id\":\"$__wr_id\",\"session\":\"$__wr_session\",\"layer\":\"stub\",\"exit\":$__wr_status"
 case $__wr_status in
   130) trap - INT; kill -INT $$ ;;
-  143) trap - TERM; kill -TERM $$ ;;
-  129) trap - HUP; kill -HUP $$ ;;
+  131) trap - QUIT; kill -QUIT $$ ;;
 esac
 exit "$__wr_status"
 '''

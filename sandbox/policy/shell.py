@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 MAX_BYTES = 128 * 1024
 MAX_NODES = 12_000
 MAX_TREE_DEPTH = 120
-PARSE_BUDGET_SECONDS = 0.04
+PARSE_BUDGET_SECONDS = 0.025
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def _parse(source: bytes):
     """Parse with a time budget: the reader stops feeding text once the budget is spent."""
     deadline = time.perf_counter() + PARSE_BUDGET_SECONDS
     expired = False
-    chunk = 16 * 1024
+    chunk = 4 * 1024
 
     def read(offset, _point):
         nonlocal expired

@@ -452,12 +452,16 @@ def scan_code(parent: Command, code: str, language: str) -> list[Command] | None
     if not _SPAWN_HINT.search(code):
         return None
     found: list[Command] = []
-    literals = list(_STRING_LITERAL.finditer(code))
     group: list[str] = []
     last_end = None
-    for m in literals + [None]:
-        joined = m is not None and last_end is not None and re.fullmatch(r"[\s,\[\]()]*", code[last_end:m.start()]) is not None
-        if m is None or not joined:
+    for m in list(_STRING_LITERAL.finditer(code)) + [None]:
+        gap = code[last_end:m.start()] if m is not None and last_end is not None else None
+        if gap is not None and group and gap.strip() == "":
+            # 'dock' 'er' or 'dock''er': the language joins adjacent literals into one string.
+            group[-1] += _unescape_literal(next(g for g in m.groups() if g is not None))
+            last_end = m.end()
+            continue
+        if m is None or gap is None or re.fullmatch(r"[\s,\[\]()]*", gap) is None:
             if group:
                 found.extend(_literal_commands(group, via))
             group = []

@@ -180,6 +180,7 @@ def _check_key(name: str, value: str) -> None:
 
 
 def _check_settings(s: WingmanSettings) -> None:
+    _check_url(s.url)
     for name in ("poll_seconds", "timeout_seconds", "connect_timeout_seconds", "answer_timeout_seconds"):
         value = getattr(s, name)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:

@@ -86,8 +86,9 @@ def _core(rule_id: str, argv: Sequence[str], policy: Policy, detail: str | None)
     return Finding(tuple(argv), policy.verdict_for(rule), rule.id, rule.reason, rule.alternative, detail)
 
 
-def _unsupported(text: str, policy: Policy, why: str) -> Decision:
-    return Decision.combine([_core("parse.unsupported", (text[:200],), policy, why)])
+def _unsupported(text, policy: Policy, why: str) -> Decision:
+    shown = text[:200] if isinstance(text, str) else repr(text)[:200]
+    return Decision.combine([_core("parse.unsupported", (shown,), policy, why)])
 
 
 def decide_argv(argv: Sequence[str], policy: Policy, ctx: Context) -> Decision:
@@ -105,7 +106,7 @@ def decide_text(text: str, policy: Policy, ctx: Context) -> Decision:
     except Unparsable as exc:
         return _unsupported(text, policy, str(exc))
     except (RecursionError, MemoryError, ValueError, TypeError) as exc:
-        return _unsupported(str(text), policy, f"the parser failed: {type(exc).__name__}")
+        return _unsupported(text, policy, f"the parser failed: {type(exc).__name__}")
     return _decide(commands, policy, ctx, text)
 
 

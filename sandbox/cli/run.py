@@ -103,7 +103,7 @@ def main(args: list[str] | None = None) -> None:
     env = scrubbed_environment(session, environ, profile.scrub)
     from ..hooks_setup import arm_shell_hooks
 
-    arm_shell_hooks(session, env, environ)
+    command = arm_shell_hooks(session, env, environ, command)
     executable = resolve_command(command[0], env["PATH"])
     if executable is None:
         fail(f"{command[0]}: command not found", 127)

@@ -1,0 +1,112 @@
+# wingman-run hook for zsh. Written into each session at its start, with the
+# @NAME@ values below baked in; every startup file of the session's ZDOTDIR
+# sources it after setting __WINGMAN_STARTUP to its own name.
+#
+# Thin on purpose: every decision comes from the policy core
+# (python -I -m sandbox.cli.hook). This file only decides, as cheaply as it
+# can, whether a command is worth asking about.
+
+# =============================================================================
+# Session values, baked in (once per shell): the session cannot move them.
+# =============================================================================
+
+if [[ -z ${__WINGMAN_PYTHON-} ]]; then
+  \builtin typeset -gr __WINGMAN_PYTHON=@PYTHON@
+  \builtin typeset -gr __WINGMAN_SESSION_DIR=@SESSION_DIR@
+  \builtin typeset -gr __WINGMAN_ZDOTDIR=@ZDOTDIR@
+  # Text that names a guarded program or touches the hooks: worth asking about.
+  \builtin typeset -gr __WINGMAN_JUDGE=@JUDGE_GLOB@
+  # Text that may run commands nobody can read up front (eval, source).
+  \builtin typeset -gr __WINGMAN_WATCH=@WATCH_GLOB@
+  # Quote and backslash characters, dropped before matching: d\ocker, "docker".
+  \builtin typeset -gr __WINGMAN_QUOTES='[\\"'\'']'
+  # Where the user's own startup files live (their .zshenv may move it).
+  \builtin typeset -g __WINGMAN_USER_ZDOTDIR=@USER_ZDOTDIR@
+fi
+
+# =============================================================================
+# The user's own startup file first, read with their ZDOTDIR in place.
+# =============================================================================
+
+\builtin typeset -gx ZDOTDIR=$__WINGMAN_USER_ZDOTDIR
+if [[ -r $ZDOTDIR/$__WINGMAN_STARTUP ]]; then
+  \builtin source "$ZDOTDIR/$__WINGMAN_STARTUP"
+fi
+if [[ $ZDOTDIR != $__WINGMAN_ZDOTDIR ]]; then
+  __WINGMAN_USER_ZDOTDIR=$ZDOTDIR
+fi
+# Back to the session's, so that the next startup file and every nested zsh
+# come through here; read-only so that a nested zsh cannot be sent elsewhere.
+\builtin typeset -gx ZDOTDIR=$__WINGMAN_ZDOTDIR
+[[ $__WINGMAN_STARTUP == .zshenv ]] || \builtin return 0
+\builtin typeset -gr ZDOTDIR
+\builtin typeset -gxr BASH_ENV 2>/dev/null
+
+# =============================================================================
+# Non-interactive shells: read the whole text once; most never arm anything.
+# =============================================================================
+
+\builtin typeset -g __WINGMAN_SCOPE=interactive __WINGMAN_TEXT=
+if [[ ! -o interactive ]]; then
+  if [[ -n ${ZSH_EXECUTION_STRING+set} ]]; then
+    __WINGMAN_SCOPE=string
+    __WINGMAN_TEXT=$ZSH_EXECUTION_STRING
+  elif [[ -n ${ZSH_SCRIPT-} && -f $ZSH_SCRIPT && -r $ZSH_SCRIPT ]]; then
+    __WINGMAN_SCOPE=script
+    __WINGMAN_TEXT="$(<$ZSH_SCRIPT)"
+  else
+    __WINGMAN_SCOPE=stdin  # the text arrives line by line: watch every command
+  fi
+  \builtin typeset -g __WINGMAN_PLAIN=${__WINGMAN_TEXT//$~__WINGMAN_QUOTES/}
+  if [[ $__WINGMAN_SCOPE != stdin && $__WINGMAN_PLAIN != $~__WINGMAN_JUDGE && $__WINGMAN_PLAIN != $~__WINGMAN_WATCH ]]; then
+    # Nothing here can reach a guarded program: no hook, no cost.
+    \builtin unset __WINGMAN_PLAIN __WINGMAN_TEXT
+    \builtin return 0
+  fi
+fi
+
+# =============================================================================
+# The checks: a cheap glob in the shell, the policy core on a hit.
+# =============================================================================
+
+# The policy core decides; 0 runs the command. Anything else refuses, a
+# checker that cannot start included (fail closed).
+__wingman_ask() {
+  "$__WINGMAN_PYTHON" -I -m sandbox.cli.hook "$__WINGMAN_SESSION_DIR" zsh "$@"
+  \builtin local __wingman_status=$?
+  if ((__wingman_status == 0 || __wingman_status == 1)); then
+    \builtin return $__wingman_status
+  fi
+  \builtin print -ru2 -- "wingman-run: refused: $2" \
+    "  the session's checker could not run (status $__wingman_status); nothing runs unchecked."
+  \builtin return 1
+}
+
+# =============================================================================
+# Non-interactive: judge the whole text before its first command runs.
+# =============================================================================
+
+if [[ $__WINGMAN_SCOPE != interactive ]]; then
+  # A string (zsh -c) is refused as a whole, as the assistant's own hook
+  # would; a script only when it tampers with the hooks, else command by command.
+  if [[ $__WINGMAN_SCOPE != stdin && $__WINGMAN_PLAIN == $~__WINGMAN_JUDGE ]]; then
+    __wingman_ask $__WINGMAN_SCOPE "$__WINGMAN_TEXT" || \builtin exit 1
+  fi
+  \builtin unset __WINGMAN_PLAIN
+fi
+\builtin typeset -gr __WINGMAN_SCOPE __WINGMAN_TEXT
+
+# Before each command (zsh hands over a whole pipeline or && list): a refused
+# one is skipped; a non-interactive shell (or subshell) then ends with status
+# 1 the way ERR_EXIT would. The trap is inline so that redefining a function
+# cannot turn it off.
+\builtin trap '
+  if [[ ${ZSH_DEBUG_CMD//$~__WINGMAN_QUOTES/} == $~__WINGMAN_JUDGE ]] && ! {
+      if [[ $__WINGMAN_SCOPE == string ]]; then
+        __wingman_ask command "$ZSH_DEBUG_CMD" "$__WINGMAN_TEXT"
+      else
+        __wingman_ask command "$ZSH_DEBUG_CMD"
+      fi
+    }; then
+    if [[ -o interactive ]]; then \builtin setopt err_exit; else \builtin exit 1; fi
+  fi' DEBUG

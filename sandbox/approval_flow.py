@@ -1,11 +1,80 @@
-"""Ask: file an approval request and wait for a human. Never runs on doubt."""
+"""Ask: file an approval request with Wingman and wait for a human. Never runs on doubt."""
 
 from __future__ import annotations
 
+import os
 from typing import TextIO
 
-from .policy import Decision
+from .approval_setup import session_settings
+from .approvals import ApprovalConfigError, ApprovalSubject
+from .approvals import ask as ask_wingman
+from .approvals import grants
+from .approvals.targets import docker_targets
+from .policy import Decision, Finding, Verdict
+from .policy.packs import pack_of_rule
+from .policy.packs.docker import parse_targets
 
 
 def ask(session, decision: Decision, *, layer: str, argv, cwd: str, shown: str, stream: TextIO):
-    return False, {"status": "NO_SERVICE"}, "ask, and no approval service is configured for this session"
+    """(allowed, approval record for the audit log, why it was refused)."""
+    try:
+        settings = session_settings(session.path)
+    except ApprovalConfigError as exc:
+        return False, {"status": "BROKEN_SETTINGS"}, f"the session's approval settings cannot be used: {exc}"
+    finding = _deciding(decision, argv)
+    subject = ApprovalSubject(
+        argv=tuple(finding.argv), command_text=shown, cwd=cwd, session_id=session.id, assistant=session.assistant,
+        host=session.host, layer=layer, rule=finding.rule, reason=finding.reason, alternative=finding.alternative,
+        targets=_targets(session, finding), deployment_env=settings.deployment_env if settings else "development",
+    )
+    tty = _tty(stream)
+    try:
+        outcome = ask_wingman(settings, subject, session.path, hand_over=layer != "stub", stream=stream, tty=tty)
+    finally:
+        if tty is not None:
+            tty.close()
+    if outcome.approved and layer != "stub" and outcome.request_id:
+        # The other held commands of the same text were approved with it: hand them to the stub too.
+        for other in decision.findings:
+            if other.verdict is Verdict.ASK and other is not finding:
+                grants.grant(session.path, other.argv, cwd, 0, outcome.request_id)
+    record = {
+        "request_id": outcome.request_id, "status": outcome.status, "decided_by": outcome.decided_by,
+        "note": outcome.note, "risk": outcome.risk, "waited_seconds": round(outcome.waited_seconds, 3),
+    }
+    record = {k: v for k, v in record.items() if v is not None}
+    if outcome.approved:
+        return True, record, None
+    if outcome.error:
+        return False, record, outcome.error
+    who = f" by {outcome.decided_by}" if outcome.decided_by else ""
+    note = f": {outcome.note}" if outcome.note else ""
+    return False, record, f"{outcome.status}{who}{note} (request {outcome.request_id})"
+
+
+def _deciding(decision: Decision, argv) -> Finding:
+    for finding in decision.findings:
+        if finding.rule == decision.rule and finding.verdict is decision.verdict:
+            return finding
+    return Finding(tuple(argv), decision.verdict, decision.rule, decision.reason, decision.alternative)
+
+
+def _targets(session, finding: Finding):
+    real = session.real.get("docker")
+    if pack_of_rule(finding.rule) != "docker" or not real:
+        return ()
+    kind, names = parse_targets(finding.argv)
+    return docker_targets(real, session.docker_env, kind, names) if names else ()
+
+
+def _tty(stream: TextIO):
+    """The terminal too, when the wait would otherwise not be seen there."""
+    try:
+        if os.isatty(stream.fileno()):
+            return None
+    except (AttributeError, ValueError, OSError):
+        pass
+    try:
+        return open("/dev/tty", "w")
+    except OSError:
+        return None

@@ -3,6 +3,7 @@
     wingman-sandbox check [--profile P] [--json] 'COMMAND STRING'
     wingman-sandbox log [--json] [--session ID] [-n N] [--follow]
     wingman-sandbox profiles
+    wingman-sandbox approvals [--session ID] [--json]
     wingman-sandbox rules [--profile P]
 """
 
@@ -140,6 +141,39 @@ def cmd_profiles(opts) -> int:
     return 0
 
 
+def cmd_approvals(opts) -> int:
+    """This session's approval requests (or another session's, by id) and how they ended."""
+    from ..approvals import ledger
+    from ..session import runtime_root
+
+    if opts.session:
+        directory = runtime_root() / "sessions" / opts.session
+    elif os.environ.get("WINGMAN_SESSION_DIR"):
+        directory = Path(os.environ["WINGMAN_SESSION_DIR"])
+    else:
+        sys.stderr.write("wingman-sandbox approvals: not inside a session; name one with --session ID "
+                         "(ids are in wingman-sandbox log)\n")
+        return 2
+    if not directory.is_dir():
+        sys.stderr.write(f"wingman-sandbox approvals: no session {directory.name}\n")
+        return 2
+    entries = ledger.entries(directory)
+    if opts.json:
+        for entry in entries:
+            print(json.dumps(entry, separators=(",", ":")))
+        return 0
+    if not entries:
+        print("no approval requests in this session")
+    for entry in entries:
+        when = time.strftime("%H:%M:%S", time.localtime(entry.get("time", 0)))
+        request = (entry.get("request_id") or "-")[:8]
+        who = f" by {entry['decided_by']}" if entry.get("decided_by") else ""
+        note = f": {entry['note']}" if entry.get("note") else ""
+        waited = entry.get("waited_seconds") or 0
+        print(f"{when}  {request:8}  {entry.get('status', ''):13} {waited:6.1f}s  {entry.get('task_name', '')}{who}{note}")
+    return 0
+
+
 def cmd_rules(opts) -> int:
     profile = _profile_or_exit(opts.profile)
     policy = profile.policy
@@ -167,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     log.set_defaults(run=cmd_log)
     profiles = sub.add_parser("profiles", help="list profiles and say which applies here")
     profiles.set_defaults(run=cmd_profiles)
+    approvals = sub.add_parser("approvals", help="this session's approval requests and their state")
+    approvals.add_argument("--session", help="another session's id")
+    approvals.add_argument("--json", action="store_true")
+    approvals.set_defaults(run=cmd_approvals)
     rules = sub.add_parser("rules", help="list the rules that are not plain allow, with their verdicts")
     rules.add_argument("--profile")
     rules.add_argument("--all", action="store_true", help="list every rule")

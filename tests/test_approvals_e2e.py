@@ -1,0 +1,114 @@
+"""Ask means ask, end to end: the docker stub files a request with a real Wingman-compatible
+server process, a human (this test, over HTTP) decides, and the real engine shows the result."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from fixtures_engine import container_state, docker
+from wingman_fixture import KEYS, wingman_server  # noqa: F401
+
+TARGET = "wm-approval-target"
+
+
+@pytest.fixture()
+def target(engine):
+    docker("rm", "-f", TARGET, check=False)
+    docker("run", "-d", "--name", TARGET, "--label", "wingman-test=1", "--network", "none", "wingman-test:latest", "sleep", "1d")
+    yield TARGET
+    docker("rm", "-f", TARGET, check=False)
+
+
+def _env(server) -> dict:
+    return {
+        "WINGMAN_API_URL": server.url,
+        "WINGMAN_APPROVAL_REQUEST_KEY": KEYS["request_key"],
+        "WINGMAN_APPROVAL_READ_KEY": KEYS["read_key"],
+    }
+
+
+def _profile(tmp_path, timeout: float = 20) -> str:
+    path = tmp_path / "fast.yaml"
+    path.write_text(f"approvals:\n  poll_seconds: 0.2\n  timeout_seconds: {timeout}\n")
+    return str(path)
+
+
+def test_approved_command_runs_with_dockers_exit_status(wingman_home, wingman_server, target, tmp_path):
+    wingman_server.decide_when_pending("approve", decided_by="alice", note="go ahead")
+    result = wingman_home.run("--profile", _profile(tmp_path), "--", "docker", "stop", "-t", "0", target,
+                              env=_env(wingman_server))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == target  # docker's own output
+    assert container_state(target) == "exited"
+    request = wingman_server.requests()[0]
+    assert request["status"] == "APPROVED"
+    assert request["task_name"].startswith("docker stop")
+    for section in ("DELIVERABLES:", "RISK_ASSESSMENT:", "MITIGATION:"):
+        assert section in request["instruction"]
+    assert target in request["instruction"]
+    decision = next(e for e in wingman_home.events() if e["event"] == "decision")
+    assert decision["verdict"] == "ask"
+    assert decision["approval"]["request_id"] == request["request_id"]
+    assert decision["approval"]["status"] == "APPROVED"
+    assert decision["approval"]["decided_by"] == "alice"
+    assert "waited_seconds" in decision["approval"]
+    exit_event = next(e for e in wingman_home.events() if e["event"] == "exit")
+    assert exit_event["exit"] == 0 and exit_event["id"] == decision["id"]
+    listed = wingman_home.sandbox("approvals", "--session", decision["session"])
+    assert "APPROVED" in listed.stdout and "alice" in listed.stdout and request["request_id"][:8] in listed.stdout
+
+
+def test_approval_covers_that_command_once(wingman_home, wingman_server, target, tmp_path):
+    wingman_server.decide_when_pending("approve")
+    script = f"docker pause {target} && docker unpause {target} && docker pause {target}"
+    result = wingman_home.run("--profile", _profile(tmp_path, timeout=3), "--", "bash", "-c", script,
+                              env=_env(wingman_server), timeout=90)
+    # The second pause asks again; nobody answers it, so it times out and is refused.
+    assert result.returncode != 0
+    assert len(wingman_server.requests()) == 2
+    assert container_state(target) == "running"
+
+
+def test_rejected_command_does_not_run(wingman_home, wingman_server, target, tmp_path):
+    wingman_server.decide_when_pending("reject", decided_by="bob", note="not on prod")
+    result = wingman_home.run("--profile", _profile(tmp_path), "--", "docker", "rm", "-f", target, env=_env(wingman_server))
+    assert result.returncode == 1
+    assert container_state(target) == "running"
+    assert "bob" in result.stderr and "not on prod" in result.stderr
+    decision = next(e for e in wingman_home.events() if e["event"] == "decision")
+    assert decision["approval"]["status"] == "REJECTED" and decision["exit"] == 1
+
+
+def test_unreachable_wingman_refuses_within_seconds(wingman_home, target, tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    started = time.monotonic()
+    result = wingman_home.run("--profile", _profile(tmp_path), "--", "docker", "stop", target,
+                              env={"WINGMAN_API_URL": f"http://127.0.0.1:{port}"})
+    assert time.monotonic() - started < 15
+    assert result.returncode == 1
+    assert container_state(target) == "running"
+    assert "wingman-run: refused" in result.stderr
+
+
+def test_no_decision_in_time_refuses(wingman_home, wingman_server, target, tmp_path):
+    result = wingman_home.run("--profile", _profile(tmp_path, timeout=1.5), "--", "docker", "kill", target,
+                              env=_env(wingman_server))
+    assert result.returncode == 1
+    assert container_state(target) == "running"
+    decision = next(e for e in wingman_home.events() if e["event"] == "decision")
+    assert decision["approval"]["status"] == "TIMEOUT"
+
+
+def test_keys_never_reach_the_session_or_the_log(wingman_home, wingman_server, target, tmp_path):
+    inside = wingman_home.run("--profile", _profile(tmp_path, timeout=1), "--", "sh", "-c", "env; docker stop " + target,
+                              env=_env(wingman_server))
+    assert inside.returncode == 1  # asked, nobody answered
+    log = wingman_home.audit_log.read_text()
+    for key in KEYS.values():
+        assert key not in inside.stdout and key not in inside.stderr and key not in log
+    assert "WINGMAN_API_URL" in inside.stdout  # the URL is no secret; the keys are

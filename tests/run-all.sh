@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole test run, on a fresh Debian machine as root: installs what the
+# tests need, starts the Docker engine, runs every test and the benchmarks,
+# and stops what it started.
+#
+#   bash tests/run-all.sh [PYTEST ARGS...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(docker.io busybox-static zsh bash bubblewrap procps iproute2 git ca-certificates)
+missing=()
+for package in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "== installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+echo "== python environment (.venv)"
+if [[ ! -x .venv/bin/python ]]; then
+  if ! python3 -m venv .venv 2>/dev/null; then
+    rm -rf .venv
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv .venv
+  fi
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[test]'
+
+trap 'bash tests/engine.sh stop' EXIT
+echo "== docker engine"
+bash tests/engine.sh start
+
+echo "== tests"
+.venv/bin/python -m pytest -q "$@"
+
+echo "== benchmarks (they print ratios; the numbers do not fail the run)"
+for bench in bench/*.py; do
+  echo "-- $bench"
+  .venv/bin/python "$bench"
+done
+for bench in bench/*.sh; do
+  [[ -e $bench && $bench != bench/builtin-heavy.sh ]] || continue
+  echo "-- $bench"
+  bash "$bench"
+done

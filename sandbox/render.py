@@ -11,7 +11,8 @@ def command_text(argv) -> str:
     return " ".join(shlex.quote(a) for a in argv)
 
 
-def refusal(decision: Decision, shown: str, *, why_refused: str | None = None, profile: str | None = None) -> str:
+def refusal(decision: Decision, shown: str, *, why_refused: str | None = None, profile: str | None = None,
+            asked: bool = False) -> str:
     """One block: what was refused, the rule, why, the safer way, and how to get it approved."""
     lines = [f"wingman-run: refused: {shown}"]
     lines.append(f"  rule:     {decision.rule} ({decision.verdict.value})")
@@ -23,11 +24,16 @@ def refusal(decision: Decision, shown: str, *, why_refused: str | None = None, p
         lines.append(f"  refused:  {why_refused}")
     if decision.alternative:
         lines.append(f"  instead:  {decision.alternative}")
-    lines.extend(_how_to_approve(decision, profile))
+    lines.extend(_how_to_approve(decision, profile, asked))
     return "\n".join(lines) + "\n"
 
 
-def _how_to_approve(decision: Decision, profile: str | None) -> list[str]:
+def _how_to_approve(decision: Decision, profile: str | None, asked: bool) -> list[str]:
+    if decision.verdict is Verdict.ASK and asked:
+        return [
+            "  approve:  run it again to file a new request, and have a human approve it in Wingman;",
+            f"            or allow the rule in the project's .wingman.yaml:  rules: {{{decision.rule}: allow}}",
+        ]
     if decision.verdict is Verdict.ASK:
         return [
             "  approve:  start wingman-run with WINGMAN_API_URL (and its keys) set, and a human approves",

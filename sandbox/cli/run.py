@@ -97,7 +97,9 @@ def main(args: list[str] | None = None) -> None:
     approvals = prepare_approvals(profile, environ)  # exits 2 on a broken approval setup
     session = create(profile, command, environ, cwd, audit_log)
     bash = find_bash()
-    write_stubs(session, profile.policy, list(GUARDED_PROGRAMS), bash if bash and bash_supports_fast_path(bash) else None)
+    # docker and docker-compose always (even absent: a later install must not slip past); podman where it exists.
+    programs = [p for p in GUARDED_PROGRAMS if p != "podman" or p in session.real]
+    write_stubs(session, profile.policy, programs, bash if bash and bash_supports_fast_path(bash) else None)
     if approvals is not None:
         approvals.save(session)
     env = scrubbed_environment(session, environ, profile.scrub)

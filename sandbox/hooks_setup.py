@@ -21,15 +21,27 @@ from .session import GUARDED_PROGRAMS, Session
 HOOKS_DIR = "hooks"
 ZSH_STARTUP_FILES = (".zshenv", ".zprofile", ".zshrc", ".zlogin", ".zlogout")
 
-# Words that disable or sidestep the hooks, or carry a nested shell past them.
-TAMPER_WORDS = (
-    "BASH_ENV", "ZDOTDIR", "extdebug", "functrace", "set +T", "set +o", "trap*DEBUG", "TRAPDEBUG",
-    "__wingman", "__WINGMAN", "env -i", "env -u", "--ignore-environment", "--unset", "--norc", "--noprofile",
-    "--posix", "--rcfile", "--init-file", "zsh -f", "zsh -d", "NO_RCS", "no_rcs", "norcs", "NORCS",
-    "unsetopt", "unfunction", "enable -n", "BASH_FUNC", "export -f", "declare -f", "typeset -f",
+# Text that disables or sidesteps the hooks, or carries a nested shell past them
+# (extended regular expressions, matched once against a whole -c string or script).
+TAMPER_PATTERNS = (
+    r"BASH_ENV", r"ZDOTDIR", r"extdebug", r"functrace", r"set[[:space:]]+\+[oT]", r"trap.*DEBUG", r"TRAPDEBUG",
+    r"__wingman", r"__WINGMAN", r"env[[:space:]]+-[iu]", r"--ignore-environment", r"--unset", r"--norc",
+    r"--noprofile", r"--posix", r"--rcfile", r"--init-file", r"zsh[[:space:]]+-[a-z]*[fd]", r"[Nn][Oo]_?[Rr][Cc][Ss]",
+    r"unsetopt", r"unfunction", r"enable[[:space:]]+-n", r"BASH_FUNC", r"(export|declare|typeset)[[:space:]]+-[a-z]*f",
 )
+# The same, as single words: one of them in a command sends it to the policy core.
+TAMPER_WORDS = (
+    "BASH_ENV", "ZDOTDIR", "extdebug", "functrace", "+T", "DEBUG", "TRAPDEBUG", "unsetopt", "unfunction",
+    "--ignore-environment", "--unset", "--norc", "--noprofile", "--posix", "--rcfile", "--init-file", "NO_RCS",
+    "no_rcs", "norcs", "NORCS", "enable",
+)
+# A word edge. "#" is not one: "#docker" is a comment, not a command.
+_EDGE = "[^A-Za-z0-9_.#-]"
+# What may come before a match on its line: nothing, or text that does not start a comment.
+# The hooks put a newline and a blank before every line of the text they match.
+_CODE_LINE = "\n[[:blank:]]*([^#[:blank:]\n][^\n]*)?"
 # Words after which the shell runs text nobody can read before it starts.
-DYNAMIC_WORDS = ("eval", "source")
+WATCH_PATTERN = _CODE_LINE + f"({_EDGE}(eval|source)($|{_EDGE})|[;&|({{[:blank:]]\\.[[:blank:]])"
 
 
 def guarded_programs() -> list[str]:
@@ -37,28 +49,18 @@ def guarded_programs() -> list[str]:
     return sorted(set(BY_COMMAND) | set(GUARDED_PROGRAMS))
 
 
-def _escape_glob(word: str) -> str:
-    # Literal in an extglob alternation; "*" stays a wildcard on purpose (trap*DEBUG).
-    return "".join("\\" + c if c in "?[]|()@!+\\" else c for c in word)
+def _ere_escape(word: str) -> str:
+    return "".join("\\" + c if c in ".[]()*+?{}|^$\\" else c for c in word)
 
 
-def _alternation(words) -> str:
-    return "*@(" + "|".join(_escape_glob(w) for w in words) + ")*"
+def judge_pattern() -> str:
+    """Text worth a policy decision: it names a guarded program (as a word) or touches the hooks."""
+    names = "|".join(_ere_escape(name) for name in guarded_programs())
+    return _CODE_LINE + f"({_EDGE}({names})($|{_EDGE})|" + "|".join(TAMPER_PATTERNS) + ")"
 
 
-def judge_glob() -> str:
-    """Text worth a policy decision: it names a guarded program or touches the hooks."""
-    return _alternation([*guarded_programs(), *TAMPER_WORDS])
-
-
-def watch_glob() -> str:
-    """Text that may run commands the hooks cannot read up front: `eval`, `source`, `. FILE`."""
-    return "@(.[ \t]*|*@(" + "|".join(DYNAMIC_WORDS) + r"|[;&|(){}" + " \t\n" + "].[ \t])*)"
-
-
-def as_zsh(pattern: str) -> str:
-    """zsh spells bash's extglob @(a|b) as a plain group (a|b)."""
-    return pattern.replace("@(", "(")
+def armed_words() -> str:
+    return " ".join([*guarded_programs(), *TAMPER_WORDS])
 
 
 def hooks_dir(session: Session) -> Path:
@@ -78,7 +80,7 @@ def render(template: str, values: dict[str, str]) -> str:
 def write_bash_hook(session: Session, environ) -> Path:
     values = {
         "PYTHON": session.python, "SESSION_DIR": session.dir, "USER_BASH_ENV": environ.get("BASH_ENV", ""),
-        "JUDGE_GLOB": judge_glob(), "WATCH_GLOB": watch_glob(),
+        "JUDGE_RE": judge_pattern(), "WATCH_RE": WATCH_PATTERN, "WORDS": armed_words(),
         "STUB_DOCKER": str(session.shim_dir / "docker"), "STUB_COMPOSE": str(session.shim_dir / "docker-compose"),
         "STUB_PODMAN": str(session.shim_dir / "podman"),
     }
@@ -93,7 +95,8 @@ def write_zsh_hooks(session: Session, environ) -> Path:
     hook = zdotdir / "wingman.zsh"
     values = {
         "PYTHON": session.python, "SESSION_DIR": session.dir, "USER_ZDOTDIR": user_zdotdir(environ),
-        "ZDOTDIR": str(zdotdir), "JUDGE_GLOB": as_zsh(judge_glob()), "WATCH_GLOB": as_zsh(watch_glob()),
+        "ZDOTDIR": str(zdotdir), "JUDGE_RE": judge_pattern(), "WATCH_RE": WATCH_PATTERN,
+        "WORDS": armed_words(),
     }
     hook.write_text(render((shell_hooks_dir() / "wingman.zsh").read_text(), values))
     for name in ZSH_STARTUP_FILES:

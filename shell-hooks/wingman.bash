@@ -18,11 +18,14 @@ fi
 __WINGMAN_PYTHON=@PYTHON@
 __WINGMAN_SESSION_DIR=@SESSION_DIR@
 __WINGMAN_USER_BASH_ENV=@USER_BASH_ENV@
-# Text that names a guarded program or touches the hooks: worth asking about.
-__WINGMAN_JUDGE=@JUDGE_GLOB@
-# Text that may run commands nobody can read up front (eval, source).
-__WINGMAN_WATCH=@WATCH_GLOB@
-\builtin readonly __WINGMAN_PYTHON __WINGMAN_SESSION_DIR __WINGMAN_USER_BASH_ENV __WINGMAN_JUDGE __WINGMAN_WATCH
+# Whole text worth a policy decision: it names a guarded program or touches the hooks.
+__WINGMAN_JUDGE=@JUDGE_RE@
+# Whole text that may run commands nobody can read up front (eval, source, . FILE).
+__WINGMAN_WATCH=@WATCH_RE@
+# The words that send one command to the policy core, when every command is checked.
+__WINGMAN_WORDS=@WORDS@
+\builtin readonly __WINGMAN_PYTHON __WINGMAN_SESSION_DIR __WINGMAN_USER_BASH_ENV __WINGMAN_JUDGE \
+  __WINGMAN_WATCH __WINGMAN_WORDS
 # A nested shell that loses these loses its hooks.
 \builtin readonly BASH_ENV ZDOTDIR 2>/dev/null
 
@@ -41,7 +44,7 @@ fi
 # Non-interactive shells: read the whole text once; most never arm anything.
 # =============================================================================
 
-__WINGMAN_SCOPE=
+__WINGMAN_SCOPE=interactive
 __WINGMAN_TEXT=
 if [[ $- != *i* ]]; then
   if [[ $- == *c* ]]; then
@@ -51,20 +54,27 @@ if [[ $- != *i* ]]; then
     __WINGMAN_SCOPE=script
     \builtin read -r -d '' __WINGMAN_TEXT <"$0"
   else
-    __WINGMAN_SCOPE=stdin  # the text arrives line by line: watch every command
+    __WINGMAN_SCOPE=stdin  # the text arrives line by line: nothing to read up front
   fi
   __WINGMAN_PLAIN=${__WINGMAN_TEXT//[\\\"\']/}
-  if [[ $__WINGMAN_SCOPE != stdin && $__WINGMAN_PLAIN != $__WINGMAN_JUDGE && $__WINGMAN_PLAIN != $__WINGMAN_WATCH ]] &&
-    ! \builtin compgen -A function >/dev/null 2>&1; then
+  # Every line starts after a newline and a blank: the patterns skip comment lines.
+  __WINGMAN_PLAIN=$'\n '${__WINGMAN_PLAIN//$'\n'/$'\n' }
+  __WINGMAN_DYNAMIC=
+  if [[ $__WINGMAN_SCOPE == stdin || $__WINGMAN_PLAIN =~ $__WINGMAN_WATCH ]] ||
+    \builtin compgen -A function >/dev/null 2>&1; then
+    __WINGMAN_DYNAMIC=1
+  elif ! [[ $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then
     # Nothing here can reach a guarded program: no hook, no cost.
-    \builtin unset __WINGMAN_PLAIN __WINGMAN_TEXT __WINGMAN_SCOPE
+    \builtin unset __WINGMAN_PLAIN __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_DYNAMIC
     \builtin return 0
   fi
 fi
 
 # =============================================================================
-# The checks: a cheap glob in the shell, the policy core on a hit.
+# The checks: cheap word lookups in the shell, the policy core on a hit.
 # =============================================================================
+
+\builtin declare -gA __WINGMAN_ARMED
 
 # The policy core decides; 0 runs the command. Anything else refuses, a
 # checker that cannot start included (fail closed).
@@ -75,21 +85,35 @@ __wingman_ask() {
     \builtin return "$__wingman_status"
   fi
   \builtin printf 'wingman-run: refused: %s\n  the session'\''s checker could not run (status %s); nothing runs unchecked.\n' \
-    "${@: -1}" "$__wingman_status" >&2
+    "$2" "$__wingman_status" >&2
   \builtin return 1
 }
 
-# Before each command: skip it, and in a non-interactive shell end the shell
-# (or subshell) with status 1 the way `set -e` would, when the core refuses it.
+# True when one of the command's words (quotes and backslashes removed,
+# directories dropped) is armed, or it names the hook's own functions.
+__wingman_worth_asking() {
+  \builtin local IFS=$' \t\n' __wingman_text="${BASH_COMMAND//[\\\"\']/}" __wingman_word __wingman_glob=
+  \builtin local -a __wingman_words
+  if [[ $__wingman_text == *__[Ww][Ii][Nn][Gg][Mm][Aa][Nn]* ]]; then \builtin return 0; fi
+  if [[ $- != *f* ]]; then __wingman_glob=1; \builtin set -f; fi
+  __wingman_words=(${__wingman_text//[\$\(\)\`\{\};&|<>=]/ })
+  if [[ -n $__wingman_glob ]]; then \builtin set +f; fi
+  for __wingman_word in "${__wingman_words[@]}"; do
+    if [[ -n ${__WINGMAN_ARMED[${__wingman_word##*/}]-} ]]; then \builtin return 0; fi
+  done
+  \builtin return 1
+}
+
+# Before each command: a refused one is skipped; a non-interactive shell (or
+# subshell) then ends with status 1, the way `set -e` would.
 __wingman_check() {
-  \builtin local __wingman_cmd="${BASH_COMMAND//[\\\"\']/}"
-  [[ $__wingman_cmd == $__WINGMAN_JUDGE ]] || \builtin return 0
+  if ! __wingman_worth_asking; then \builtin return 0; fi
   if [[ $__WINGMAN_SCOPE == string ]]; then
-    __wingman_ask command "$BASH_COMMAND" "$__WINGMAN_TEXT" && \builtin return 0
-  else
-    __wingman_ask command "$BASH_COMMAND" && \builtin return 0
+    if __wingman_ask command "$BASH_COMMAND" "$__WINGMAN_TEXT"; then \builtin return 0; fi
+  elif __wingman_ask command "$BASH_COMMAND"; then
+    \builtin return 0
   fi
-  [[ $- == *i* ]] && \builtin return 1
+  if [[ $- == *i* ]]; then \builtin return 1; fi
   \builtin exit 1
 }
 
@@ -102,32 +126,46 @@ __wingman_first() {
   __wingman_check
 }
 
-\builtin readonly -f __wingman_ask __wingman_check __wingman_first
+# Arm every word of the session's list, or only those given.
+__wingman_arm_words() {
+  \builtin local __wingman_word
+  for __wingman_word in ${1-$__WINGMAN_WORDS}; do __WINGMAN_ARMED[$__wingman_word]=1; done
+}
+
+\builtin readonly -f __wingman_ask __wingman_worth_asking __wingman_check __wingman_first __wingman_arm_words
 
 # =============================================================================
 # Non-interactive: judge the whole text before its first command runs.
 # =============================================================================
 
-if [[ $- != *i* ]]; then
-  # A string (bash -c) is refused as a whole, as the assistant's own hook
-  # would; a script only when it tampers with the hooks, else command by command.
-  if [[ $__WINGMAN_SCOPE != stdin && $__WINGMAN_PLAIN == $__WINGMAN_JUDGE ]]; then
-    __wingman_ask "$__WINGMAN_SCOPE" "$__WINGMAN_TEXT" || \builtin exit 1
+if [[ $__WINGMAN_SCOPE != interactive ]]; then
+  # A string (bash -c) is judged, and refused, as a whole before it starts, as
+  # the assistant's own hook would judge it; a script is refused up front only
+  # when it tampers with the hooks, and its risky commands are checked as they run.
+  __WINGMAN_NAMES=
+  if [[ $__WINGMAN_SCOPE != stdin && $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then
+    __WINGMAN_NAMES=$(__wingman_ask "$__WINGMAN_SCOPE" "$__WINGMAN_TEXT") || \builtin exit 1
   fi
-  \builtin unset __WINGMAN_PLAIN
-  \builtin readonly __WINGMAN_TEXT __WINGMAN_SCOPE
-  \builtin shopt -s extglob
-  \builtin set -T
-  # The last command of this file: the trap's first call must come after it.
-  \builtin trap '__wingman_first' DEBUG
+  if [[ -n $__WINGMAN_DYNAMIC ]]; then
+    __wingman_arm_words
+  elif [[ -n $__WINGMAN_NAMES ]]; then
+    __wingman_arm_words "$__WINGMAN_NAMES"
+  fi
+  \builtin unset __WINGMAN_PLAIN __WINGMAN_DYNAMIC __WINGMAN_NAMES
+  \builtin readonly __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_ARMED
+  if ((${#__WINGMAN_ARMED[@]})); then
+    \builtin set -T
+    # The last command of this file: the trap's first call must come after it.
+    \builtin trap '__wingman_first' DEBUG
+  fi
 else
   # ===========================================================================
   # Interactive: every command is checked; each prompt puts the trap back if
   # something (bash-preexec, a prompt framework) replaced it, keeping theirs.
   # ===========================================================================
 
-  __WINGMAN_SCOPE=interactive
-  \builtin readonly __WINGMAN_SCOPE __WINGMAN_TEXT
+  __wingman_arm_words
+  \builtin readonly __WINGMAN_SCOPE __WINGMAN_TEXT __WINGMAN_ARMED
   __WINGMAN_THEIRS=
 
   # Our check first; then their DEBUG trap, with $_ as they would have seen it.
@@ -160,7 +198,6 @@ else
           \builtin unset -f __bp_original_debug_trap
           preexec_functions=("${preexec_functions[@]/__bp_original_debug_trap/}")
         fi
-        \builtin shopt -s extglob
         \builtin set -T
         \builtin trap '__wingman_interactive_first "$_"' DEBUG
         ;;

@@ -14,10 +14,12 @@ if [[ -z ${__WINGMAN_PYTHON-} ]]; then
   \builtin typeset -gr __WINGMAN_PYTHON=@PYTHON@
   \builtin typeset -gr __WINGMAN_SESSION_DIR=@SESSION_DIR@
   \builtin typeset -gr __WINGMAN_ZDOTDIR=@ZDOTDIR@
-  # Text that names a guarded program or touches the hooks: worth asking about.
-  \builtin typeset -gr __WINGMAN_JUDGE=@JUDGE_GLOB@
-  # Text that may run commands nobody can read up front (eval, source).
-  \builtin typeset -gr __WINGMAN_WATCH=@WATCH_GLOB@
+  # Whole text worth a policy decision: it names a guarded program or touches the hooks.
+  \builtin typeset -gr __WINGMAN_JUDGE=@JUDGE_RE@
+  # Whole text that may run commands nobody can read up front (eval, source, . FILE).
+  \builtin typeset -gr __WINGMAN_WATCH=@WATCH_RE@
+  # The words that send one command to the policy core, when every command is checked.
+  \builtin typeset -gr __WINGMAN_WORDS=@WORDS@
   # Quote and backslash characters, dropped before matching: d\ocker, "docker".
   \builtin typeset -gr __WINGMAN_QUOTES='[\\"'\'']'
   # Where the user's own startup files live (their .zshenv may move it).
@@ -46,7 +48,7 @@ fi
 # Non-interactive shells: read the whole text once; most never arm anything.
 # =============================================================================
 
-\builtin typeset -g __WINGMAN_SCOPE=interactive __WINGMAN_TEXT=
+\builtin typeset -g __WINGMAN_SCOPE=interactive __WINGMAN_TEXT= __WINGMAN_DYNAMIC=1
 if [[ ! -o interactive ]]; then
   if [[ -n ${ZSH_EXECUTION_STRING+set} ]]; then
     __WINGMAN_SCOPE=string
@@ -55,18 +57,23 @@ if [[ ! -o interactive ]]; then
     __WINGMAN_SCOPE=script
     __WINGMAN_TEXT="$(<$ZSH_SCRIPT)"
   else
-    __WINGMAN_SCOPE=stdin  # the text arrives line by line: watch every command
+    __WINGMAN_SCOPE=stdin  # the text arrives line by line: nothing to read up front
   fi
   \builtin typeset -g __WINGMAN_PLAIN=${__WINGMAN_TEXT//$~__WINGMAN_QUOTES/}
-  if [[ $__WINGMAN_SCOPE != stdin && $__WINGMAN_PLAIN != $~__WINGMAN_JUDGE && $__WINGMAN_PLAIN != $~__WINGMAN_WATCH ]]; then
-    # Nothing here can reach a guarded program: no hook, no cost.
-    \builtin unset __WINGMAN_PLAIN __WINGMAN_TEXT
-    \builtin return 0
+  # Every line starts after a newline and a blank: the patterns skip comment lines.
+  __WINGMAN_PLAIN=$'\n '${__WINGMAN_PLAIN//$'\n'/$'\n' }
+  if [[ $__WINGMAN_SCOPE != stdin && ! $__WINGMAN_PLAIN =~ $__WINGMAN_WATCH ]]; then
+    __WINGMAN_DYNAMIC=
+    if [[ ! $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then
+      # Nothing here can reach a guarded program: no hook, no cost.
+      \builtin unset __WINGMAN_PLAIN __WINGMAN_TEXT __WINGMAN_DYNAMIC
+      \builtin return 0
+    fi
   fi
 fi
 
 # =============================================================================
-# The checks: a cheap glob in the shell, the policy core on a hit.
+# The checks: cheap word lookups in the shell, the policy core on a hit.
 # =============================================================================
 
 # The policy core decides; 0 runs the command. Anything else refuses, a
@@ -82,26 +89,49 @@ __wingman_ask() {
   \builtin return 1
 }
 
+\builtin typeset -gA __WINGMAN_ARMED
+
 # =============================================================================
 # Non-interactive: judge the whole text before its first command runs.
 # =============================================================================
 
 if [[ $__WINGMAN_SCOPE != interactive ]]; then
-  # A string (zsh -c) is refused as a whole, as the assistant's own hook
-  # would; a script only when it tampers with the hooks, else command by command.
-  if [[ $__WINGMAN_SCOPE != stdin && $__WINGMAN_PLAIN == $~__WINGMAN_JUDGE ]]; then
-    __wingman_ask $__WINGMAN_SCOPE "$__WINGMAN_TEXT" || \builtin exit 1
+  # A string (zsh -c) is judged, and refused, as a whole before it starts, as
+  # the assistant's own hook would judge it; a script is refused up front only
+  # when it tampers with the hooks, and its risky commands are checked as they run.
+  \builtin typeset -g __WINGMAN_NAMES=
+  if [[ $__WINGMAN_SCOPE != stdin && $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then
+    __WINGMAN_NAMES=$(__wingman_ask $__WINGMAN_SCOPE "$__WINGMAN_TEXT") || \builtin exit 1
   fi
-  \builtin unset __WINGMAN_PLAIN
+  if [[ -z $__WINGMAN_DYNAMIC ]]; then
+    for __WINGMAN_WORD in ${=__WINGMAN_NAMES}; do __WINGMAN_ARMED[$__WINGMAN_WORD]=1; done
+  fi
+  \builtin unset __WINGMAN_PLAIN __WINGMAN_NAMES __WINGMAN_WORD
 fi
-\builtin typeset -gr __WINGMAN_SCOPE __WINGMAN_TEXT
+if [[ -n $__WINGMAN_DYNAMIC ]]; then
+  for __WINGMAN_WORD in ${=__WINGMAN_WORDS}; do __WINGMAN_ARMED[$__WINGMAN_WORD]=1; done
+  \builtin unset __WINGMAN_WORD
+fi
+\builtin typeset -gr __WINGMAN_SCOPE __WINGMAN_TEXT __WINGMAN_ARMED __WINGMAN_DYNAMIC
+(( ${#__WINGMAN_ARMED} )) || \builtin return 0
+
+# True when one of the command's words (quotes and backslashes removed,
+# directories dropped) is armed, or it names the hook's own functions.
+__wingman_worth_asking() {
+  \builtin local __wingman_text=${ZSH_DEBUG_CMD//$~__WINGMAN_QUOTES/} __wingman_word
+  [[ $__wingman_text == *__[Ww][Ii][Nn][Gg][Mm][Aa][Nn]* ]] && \builtin return 0
+  for __wingman_word in ${=__wingman_text//[\$\(\)\`\{\};&|<>=]/ }; do
+    (( ${+__WINGMAN_ARMED[${__wingman_word:t}]} )) && \builtin return 0
+  done
+  \builtin return 1
+}
 
 # Before each command (zsh hands over a whole pipeline or && list): a refused
 # one is skipped; a non-interactive shell (or subshell) then ends with status
-# 1 the way ERR_EXIT would. The trap is inline so that redefining a function
-# cannot turn it off.
+# 1 the way ERR_EXIT would. zsh has no read-only functions: a command that
+# names them goes to the policy core first.
 \builtin trap '
-  if [[ ${ZSH_DEBUG_CMD//$~__WINGMAN_QUOTES/} == $~__WINGMAN_JUDGE ]] && ! {
+  if __wingman_worth_asking && ! {
       if [[ $__WINGMAN_SCOPE == string ]]; then
         __wingman_ask command "$ZSH_DEBUG_CMD" "$__WINGMAN_TEXT"
       else

@@ -6,7 +6,8 @@ Invoked by the session's bash and zsh hooks as
 SCOPE says what TEXT is:
   string   the whole `-c` string, before its first command runs: refused as a whole
   script   a script file's text, before its first line runs: refused only when it
-           tampers with the hooks (its commands are then checked one by one)
+           tampers with the hooks; else prints the guarded programs it names,
+           which the hook then checks command by command
   command  one command, as the shell is about to run it; JUDGED, when given, is
            the `-c` string this shell already passed as a whole
 
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from ..gate import gate, session_context, session_policy
 from ..policy import Decision, Verdict, decide_text
+from ..policy.engine import program_name
 from ..session import Session
 
 SCOPES = ("string", "script", "command")
@@ -67,7 +69,9 @@ def main(args: list[str] | None = None) -> None:
     if decision.verdict is Verdict.ALLOW and not guarded(decision):
         raise SystemExit(0)  # no guarded program: nothing to decide, nothing to audit
     if scope == "script" and not any(f.rule == TAMPER_RULE for f in decision.findings):
-        raise SystemExit(0)  # judged command by command as the script runs
+        # Checked command by command as the script runs: tell the hook which programs to watch.
+        print(" ".join(sorted({program_name(f.argv[0]) for f in guarded(decision) if f.argv})))
+        raise SystemExit(0)
     if scope == "command" and len(args) == 5 and already_judged(decision, decide_text(args[4], policy, ctx)):
         raise SystemExit(0)  # the whole string passed the gate before it started: one decision, one event
     result = gate(session, decision, layer="hook", argv=deciding_argv(decision, shell, text), cwd=cwd, shown=text)

@@ -125,3 +125,13 @@ def test_every_rule_has_a_reason_and_a_pack_prefix():
             prefix = {"filesystem": "fs", "database": "db"}.get(pack.name, pack.name)
             assert rule_id.startswith(prefix + ".")
     assert {"shell.opaque", "parse.unsupported", "hook.tamper"} <= set(ALL_RULES)
+
+
+def test_characters_that_crash_the_parser_are_kept_away_from_it():
+    # tree-sitter-bash segfaulted, now and then, on a brace next to a plane 12-16 code point.
+    for _ in range(300):
+        decide_text("{\U000f56b8}", Policy(), CTX)
+        decide_text("{\U000c688a", Policy(), CTX)
+    decision = decide_text("git commit -m '\U0001f389 release' && docker rm -f v\u00e9", Policy(), CTX)
+    assert decision.rule == "docker.container.rm"
+    assert decision.findings[-1].argv == ("docker", "rm", "-f", "v\u00e9")

@@ -7,6 +7,7 @@ Anything unexpected ends in a deny (parse.unsupported), never in an exception.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 from .context import Context
@@ -122,9 +123,28 @@ def _decide(commands: list[Command], policy: Policy, ctx: Context, text: str) ->
         return _unsupported(text, policy, f"internal error while judging: {type(exc).__name__}: {exc}")
 
 
+# A cwd that cd made unknowable: relative paths under it resolve to "unknown".
+UNKNOWN_CWD = "/$UNKNOWN_CWD"
+
+
+def _after_cd(command: Command, ctx: Context) -> Context:
+    """The context of the commands that follow a cd or pushd (in source order: a fair approximation)."""
+    from .packs.filesystem import resolve
+
+    target = command.argv[1:] and [w for w in command.argv[1:] if not w.startswith("-") or w == "-"]
+    if not target:
+        return replace(ctx, cwd=ctx.home)
+    if target[0] == "-" or any(command.is_dynamic(i) for i in range(1, len(command.argv))):
+        return replace(ctx, cwd=UNKNOWN_CWD)
+    path, contents = resolve(target[0], ctx)
+    return replace(ctx, cwd=path if path and not contents else UNKNOWN_CWD)
+
+
 def _judge_all(seen: list[Command], policy: Policy, ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
     for command in seen:
+        if command.kind == "simple" and not command.opaque and command.argv[0] in ("cd", "pushd", "popd"):
+            ctx = _after_cd(command, ctx) if command.argv[0] != "popd" else replace(ctx, cwd=UNKNOWN_CWD)
         if command.kind == "simple":
             findings.extend(judge_command(command, policy, ctx))
         elif command.kind == "error" and _could_hide_command(command, policy):

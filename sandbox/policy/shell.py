@@ -71,13 +71,28 @@ def parse_commands(text: str) -> list[Command]:
         raise Unparsable(f"the command is {len(source)} bytes long (the limit is {MAX_BYTES})")
     if b"\x00" in source:
         raise Unparsable("the command holds a NUL byte")
-    tree = _parse(source)
+    tree = _parse(source if text.isascii() else _parser_safe(text))
     root = tree.root_node
     if root.descendant_count > MAX_NODES:
         raise Unparsable(f"the command has more than {MAX_NODES} syntax nodes")
     walker = _Walker(source)
     walker.visit(root, 0)
     return walker.commands
+
+
+# tree-sitter-bash 0.25 can crash (SIGSEGV) on some code points outside the BMP, and lone
+# surrogates are no UTF-8 at all. To bash every non-ASCII character is a word character,
+# so the parser is given plain letters in their place.
+_UNSAFE_CHARS = re.compile(r"[^\x00-\x7f]")
+
+
+def _parser_safe(text: str) -> bytes:
+    """The text with characters the parser cannot take replaced by as many bytes of plain letters.
+
+    Byte offsets stay the same, so words are still read from the original text.
+    """
+    return _UNSAFE_CHARS.sub(lambda m: "x" * len(m.group().encode("utf-8", "surrogatepass")), text).encode(
+        "utf-8", "surrogatepass")
 
 
 def _parse(source: bytes):

@@ -76,9 +76,9 @@ def resolve(word: str, ctx: Context) -> tuple[str | None, bool]:
         if word == cwd or word.startswith(cwd + "/"):
             word = ctx.cwd + word[len(cwd):]
             break
-    if _UNKNOWN.search(word) or word.startswith("~"):
-        return None, False
     path = word if word.startswith("/") else posixpath.join(ctx.cwd, word)
+    if _UNKNOWN.search(path) or word.startswith("~"):
+        return None, False  # $X, $(...), ~user, or a cwd only known at run time
     contents = False
     if _GLOB.search(path):
         # Judge a glob by the directory it fans out from: `/*` empties /, `src/*.o` stays in src.

@@ -6,7 +6,7 @@ Invoked by the session's bash and zsh hooks as
 SCOPE says what TEXT is:
   string   the whole `-c` string, before its first command runs: refused as a whole
   script   a script file's text, before its first line runs: refused only when it
-           tampers with the hooks; else prints the guarded programs it names,
+           tampers with the hooks; else prints the programs of its risky commands,
            which the hook then checks command by command
   command  one command, as the shell is about to run it; JUDGED, when given, is
            the `-c` string this shell already passed as a whole
@@ -66,11 +66,13 @@ def main(args: list[str] | None = None) -> None:
     policy = session_policy(session)
     ctx = session_context(session, cwd)
     decision = decide_text(text, policy, ctx)
-    if decision.verdict is Verdict.ALLOW and not guarded(decision):
-        raise SystemExit(0)  # no guarded program: nothing to decide, nothing to audit
     if scope == "script" and not any(f.rule == TAMPER_RULE for f in decision.findings):
         # Checked command by command as the script runs: tell the hook which programs to watch.
-        print(" ".join(sorted({program_name(f.argv[0]) for f in guarded(decision) if f.argv})))
+        risky = {program_name(f.argv[0]) for f in decision.findings if f.verdict is not Verdict.ALLOW and f.argv}
+        print(" ".join(sorted(risky)))
+        raise SystemExit(0)
+    if decision.verdict is Verdict.ALLOW:
+        # The layer that runs it audits it with its exit status (the stub, for docker on PATH).
         raise SystemExit(0)
     if scope == "command" and len(args) == 5 and already_judged(decision, decide_text(args[4], policy, ctx)):
         raise SystemExit(0)  # the whole string passed the gate before it started: one decision, one event

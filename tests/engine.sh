@@ -20,6 +20,8 @@ start() {
     "$DOCKER" info >/dev/null 2>&1 || { echo "dockerd did not start:" >&2; tail -20 "$STATE/dockerd.log" >&2; exit 1; }
   fi
   build_image wingman-test:latest
+  # A second later, so `docker images` lists the two in a stable order.
+  "$DOCKER" image inspect spare:latest >/dev/null 2>&1 || sleep 1.1
   build_image spare:latest
 }
 

@@ -108,6 +108,8 @@ __wingman_worth_asking() {
 # subshell) then ends with status 1, the way `set -e` would.
 __wingman_check() {
   if ! __wingman_worth_asking; then \builtin return 0; fi
+  # Our own prompt-time function runs with the trap on (functrace): not a user command.
+  if [[ " ${FUNCNAME[*]} " == *" __wingman_rearm "* ]]; then \builtin return 0; fi
   if [[ $__WINGMAN_SCOPE == string ]]; then
     if __wingman_ask command "$BASH_COMMAND" "$__WINGMAN_TEXT"; then \builtin return 0; fi
   elif __wingman_ask command "$BASH_COMMAND"; then

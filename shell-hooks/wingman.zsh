@@ -30,18 +30,33 @@ fi
 # The user's own startup file first, read with their ZDOTDIR in place.
 # =============================================================================
 
-\builtin typeset -gx ZDOTDIR=$__WINGMAN_USER_ZDOTDIR
-if [[ -r $ZDOTDIR/$__WINGMAN_STARTUP ]]; then
-  \builtin source "$ZDOTDIR/$__WINGMAN_STARTUP"
+# Once ZDOTDIR is locked (see below), a later startup file (.zprofile, .zlogin
+# of a login shell) reads the user's file with the session's ZDOTDIR in place.
+if [[ ${(t)ZDOTDIR} != *readonly* ]]; then
+  \builtin typeset -gx ZDOTDIR=$__WINGMAN_USER_ZDOTDIR
 fi
-if [[ $ZDOTDIR != $__WINGMAN_ZDOTDIR ]]; then
-  __WINGMAN_USER_ZDOTDIR=$ZDOTDIR
+if [[ -r $__WINGMAN_USER_ZDOTDIR/$__WINGMAN_STARTUP ]]; then
+  \builtin source "$__WINGMAN_USER_ZDOTDIR/$__WINGMAN_STARTUP"
 fi
-# Back to the session's, so that the next startup file and every nested zsh
-# come through here; read-only so that a nested zsh cannot be sent elsewhere.
-\builtin typeset -gx ZDOTDIR=$__WINGMAN_ZDOTDIR
+if [[ ${(t)ZDOTDIR} != *readonly* ]]; then
+  if [[ $ZDOTDIR != $__WINGMAN_ZDOTDIR ]]; then
+    __WINGMAN_USER_ZDOTDIR=$ZDOTDIR
+  fi
+  # Back to the session's, so that the next startup file and every nested zsh come through here.
+  \builtin typeset -gx ZDOTDIR=$__WINGMAN_ZDOTDIR
+fi
+if [[ $__WINGMAN_STARTUP == .zshrc ]]; then
+  # Last in line, and there even if the user's .zshrc reset the list.
+  precmd_functions=(${precmd_functions:#__wingman_first_prompt} __wingman_first_prompt)
+fi
 [[ $__WINGMAN_STARTUP == .zshenv ]] || \builtin return 0
-\builtin typeset -gr ZDOTDIR
+
+# Read-only, so that a nested zsh cannot be sent elsewhere: at once in a
+# non-interactive shell, at the first prompt in an interactive one (its
+# .zshrc still has to be read from the user's ZDOTDIR).
+if [[ ! -o interactive ]]; then
+  \builtin typeset -gr ZDOTDIR
+fi
 \builtin typeset -gxr BASH_ENV 2>/dev/null
 
 # =============================================================================
@@ -129,14 +144,30 @@ __wingman_worth_asking() {
 # Before each command (zsh hands over a whole pipeline or && list): a refused
 # one is skipped; a non-interactive shell (or subshell) then ends with status
 # 1 the way ERR_EXIT would. zsh has no read-only functions: a command that
-# names them goes to the policy core first.
-\builtin trap '
-  if __wingman_worth_asking && ! {
-      if [[ $__WINGMAN_SCOPE == string ]]; then
-        __wingman_ask command "$ZSH_DEBUG_CMD" "$__WINGMAN_TEXT"
-      else
-        __wingman_ask command "$ZSH_DEBUG_CMD"
-      fi
-    }; then
-    if [[ -o interactive ]]; then \builtin setopt err_exit; else \builtin exit 1; fi
-  fi' DEBUG
+# names them goes to the policy core first. The session's own startup files
+# are not checked.
+__wingman_arm() {
+  \builtin trap '
+    if [[ ${(%):-%x} != $__WINGMAN_ZDOTDIR/(wingman.zsh|.zshenv|.zprofile|.zshrc|.zlogin|.zlogout) ]] &&
+      __wingman_worth_asking && ! {
+        if [[ $__WINGMAN_SCOPE == string ]]; then
+          __wingman_ask command "$ZSH_DEBUG_CMD" "$__WINGMAN_TEXT"
+        else
+          __wingman_ask command "$ZSH_DEBUG_CMD"
+        fi
+      }; then
+      if [[ -o interactive ]]; then \builtin setopt err_exit; else \builtin exit 1; fi
+    fi' DEBUG
+}
+
+# An interactive shell is armed, and its ZDOTDIR locked, at the first prompt:
+# after the user's own startup files, as bash reads ~/.bashrc before its hook.
+__wingman_first_prompt() {
+  precmd_functions=(${precmd_functions:#__wingman_first_prompt})
+  \builtin typeset -gr ZDOTDIR
+  __wingman_arm
+}
+
+if [[ ! -o interactive ]]; then
+  __wingman_arm
+fi

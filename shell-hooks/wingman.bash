@@ -10,8 +10,12 @@
 # Session values, baked in: the session cannot move them (PATH, WINGMAN_*).
 # =============================================================================
 
+# `bash -x` traces the user's commands, not this file's.
+{ __WINGMAN_XTRACE=${-//[^x]/}; \builtin set +x; } 2>/dev/null
+
 # The session's own stubs are bash scripts too: they are the guard, not guarded.
 if [[ $- != *[ic]* && ( $0 == @STUB_DOCKER@ || $0 == @STUB_COMPOSE@ || $0 == @STUB_PODMAN@ ) ]]; then
+  if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi
   \builtin return 0
 fi
 
@@ -66,6 +70,7 @@ if [[ $- != *i* ]]; then
   elif ! [[ $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then
     # Nothing here can reach a guarded program: no hook, no cost.
     \builtin unset __WINGMAN_PLAIN __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_DYNAMIC
+    if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi
     \builtin return 0
   fi
 fi
@@ -75,6 +80,7 @@ fi
 # =============================================================================
 
 \builtin declare -gA __WINGMAN_ARMED
+__WINGMAN_ARMED=()
 
 # The policy core decides; 0 runs the command. Anything else refuses, a
 # checker that cannot start included (fail closed).
@@ -155,6 +161,7 @@ if [[ $__WINGMAN_SCOPE != interactive ]]; then
   fi
   \builtin unset __WINGMAN_PLAIN __WINGMAN_DYNAMIC __WINGMAN_NAMES
   \builtin readonly __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_ARMED
+  if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi
   if ((${#__WINGMAN_ARMED[@]})); then
     \builtin set -T
     # The last command of this file: the trap's first call must come after it.

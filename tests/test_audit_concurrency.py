@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 from conftest import WINGMAN_RUN
 
@@ -14,13 +15,22 @@ REFUSED = 30  # through the policy core in Python
 LONG = "x" * 1800
 
 
+# Each session runs this program, which calls docker through the session's PATH stub:
+# allowed calls take the stub's bash fast path, refused ones the policy core in Python.
+DRIVER = f"""
+import subprocess, sys
+for i in range({ALLOWED}):
+    if subprocess.run(["docker", "ps", "-q", "--filter", f"label=wm-{{i}}-{LONG}"], stdout=subprocess.DEVNULL).returncode:
+        sys.exit(9)
+for i in range({REFUSED}):
+    if subprocess.run(["docker", "stop", f"nosuch-{{i}}"], stderr=subprocess.DEVNULL).returncode != 1:
+        sys.exit(8)
+"""
+
+
 def test_concurrent_sessions_lose_and_interleave_nothing(wingman_home, engine):
-    script = (
-        f'for i in $(seq {ALLOWED}); do docker ps -q --filter "label=wm-$i-{LONG}" || exit 9; done; '
-        f'for i in $(seq {REFUSED}); do docker stop "nosuch-$i" 2>/dev/null && exit 8; done; exit 0'
-    )
     procs = [
-        subprocess.Popen([WINGMAN_RUN, "--", "bash", "-c", script], env=wingman_home.env,
+        subprocess.Popen([WINGMAN_RUN, "--", sys.executable, "-c", DRIVER], env=wingman_home.env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(SESSIONS)
     ]

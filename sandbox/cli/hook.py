@@ -21,6 +21,7 @@ import os
 import sys
 from pathlib import Path
 
+from .failsafe import refuse_on_error
 from ..gate import gate, session_context, session_policy
 from ..policy import Decision, Verdict, decide_text
 from ..policy.engine import program_name
@@ -51,7 +52,10 @@ def already_judged(decision: Decision, judged: Decision) -> bool:
 
 
 def main(args: list[str] | None = None) -> None:
-    args = sys.argv[1:] if args is None else args
+    refuse_on_error(_main, sys.argv[1:] if args is None else args)
+
+
+def _main(args: list[str]) -> None:
     if len(args) not in (4, 5) or args[2] not in SCOPES:
         sys.stderr.write("usage: python -m sandbox.cli.hook SESSION_DIR SHELL string|script|command TEXT [JUDGED]\n")
         raise SystemExit(2)
@@ -71,11 +75,11 @@ def main(args: list[str] | None = None) -> None:
         risky = {program_name(f.argv[0]) for f in decision.findings if f.verdict is not Verdict.ALLOW and f.argv}
         print(" ".join(sorted(risky)))
         raise SystemExit(0)
-    if decision.verdict is Verdict.ALLOW:
-        # The layer that runs it audits it with its exit status (the stub, for docker on PATH).
-        raise SystemExit(0)
     if scope == "command" and len(args) == 5 and already_judged(decision, decide_text(args[4], policy, ctx)):
         raise SystemExit(0)  # the whole string passed the gate before it started: one decision, one event
+    if decision.verdict is Verdict.ALLOW and not guarded(decision):
+        raise SystemExit(0)
+    # Allowed ones are audited here too: a full path or git never reaches a stub.
     result = gate(session, decision, layer="hook", argv=deciding_argv(decision, shell, text), cwd=cwd, shown=text)
     raise SystemExit(0 if result.allowed else 1)
 

@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from .failsafe import refuse_on_error
 from ..gate import gate, record_exit, session_context, session_policy
 from ..policy import Decision, Finding, Verdict
 from ..policy.engine import judge_argv
@@ -33,15 +34,7 @@ def env_findings(session: Session, argv: list[str], environ) -> list[Finding]:
 
 
 def main(args: list[str] | None = None) -> None:
-    """Fail closed: whatever goes wrong in here, the command does not run."""
-    try:
-        _main(sys.argv[1:] if args is None else args)
-    except (SystemExit, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # a bug must refuse, not run the command
-        sys.stderr.write(f"wingman-run: refused: the guard failed ({type(exc).__name__}: {exc}); nothing was run.\n"
-                         "  Please report this with the command line; `wingman-sandbox check` shows the verdict.\n")
-        raise SystemExit(1)
+    refuse_on_error(_main, sys.argv[1:] if args is None else args)
 
 
 def _main(args: list[str]) -> None:

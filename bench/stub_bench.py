@@ -44,7 +44,7 @@ def measure(rounds: int) -> None:
 
 
 def main() -> None:
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 40
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     if os.environ.get("WINGMAN_SESSION_DIR"):
         measure(rounds)
         return

@@ -82,7 +82,7 @@ def _compose_arms(policy: Policy, indent: str) -> list[str]:
 
 
 # Groups the fast path knows; commands of the others (swarm, plugin...) go to the core.
-FAST_GROUPS = ("container", "image", "volume", "network", "system", "builder", "buildx", "context")
+FAST_GROUPS = ("container", "image", "volume", "network", "system")
 
 
 def _docker_arms(policy: Policy) -> dict[str, list[str]]:
@@ -107,7 +107,8 @@ def classify_function(program: str, policy: Policy) -> str:
         return "__wr_classify() { __wr_rule=none; }"
     if program != "docker" and program != "docker-compose":
         return "__wr_classify() { return 1; }"  # podman and others: the core decides
-    lines = ["__wr_classify() {", "  local i=1 a w"]
+    # --help anywhere turns a command into docker.help in the core: leave those to it.
+    lines = ["__wr_classify() {", "  local i=1 a w", '  [[ " $* " != *" --help "* ]] || return 1']
     if program == "docker-compose":
         lines += _compose_arms(policy, "  ")
         lines.append("}")
@@ -129,10 +130,14 @@ def classify_function(program: str, policy: Policy) -> str:
     return "\n".join(lines)
 
 
+# The stub's text is parsed by bash on every call, so its comments live here:
+# - allowed commands run from the stub without starting Python; everything
+#   else execs the policy core (__wr_slow), which may refuse or ask;
+# - the real program runs in the foreground, so Ctrl-C reaches it as usual;
+#   the stub outlives the interrupt only to record the exit status, then
+#   ends by the same signal so the calling shell sees an interrupted command.
 _TEMPLATE = r'''#!{bash} -p
 {mark} for {program}, session {session_id}. Generated at session start.
-# Commands the profile allows outright are run from here without starting
-# Python; everything else goes to the policy core, which may refuse or ask.
 __wr_real={real}
 __wr_session={session_id_q}
 __wr_dir={session_dir}
@@ -160,8 +165,6 @@ __wr_append() {{  # one audit line, one write(2) on an O_APPEND descriptor
 }}
 
 __wr_run() {{
-  # The child runs in the foreground, so Ctrl-C reaches it as usual; the stub
-  # itself outlives the interrupt only to record the exit status.
   trap ':' INT QUIT
 {exports}
   "$__wr_real" "$@"

@@ -112,3 +112,17 @@ def test_keys_never_reach_the_session_or_the_log(wingman_home, wingman_server, t
     for key in KEYS.values():
         assert key not in inside.stdout and key not in inside.stderr and key not in log
     assert "WINGMAN_API_URL" in inside.stdout  # the URL is no secret; the keys are
+
+
+def test_one_request_per_command_across_layers(wingman_home, wingman_server, target, tmp_path):
+    """The bash hook asks for the -c string; the stub then runs the same argv without asking again."""
+    wingman_server.decide_when_pending("approve", decided_by="carol")
+    result = wingman_home.run("--profile", _profile(tmp_path), "--", "bash", "-c", f"docker stop -t 0 {target}",
+                              env=_env(wingman_server))
+    assert result.returncode == 0, result.stderr
+    assert container_state(target) == "exited"
+    assert len(wingman_server.requests()) == 1
+    layers = {e["layer"]: e for e in wingman_home.events() if e["event"] == "decision"}
+    assert layers["hook"]["approval"]["status"] == "APPROVED"
+    assert layers["stub"]["approval"]["status"] == "GRANTED"
+    assert layers["stub"]["approval"]["request_id"] == layers["hook"]["approval"]["request_id"]

@@ -151,8 +151,15 @@ def classify(argv: Sequence[str], ctx: Context) -> list[Hit]:
         rule = "docker.compose.down.volumes"
     elif parsed.path == ("compose", "up") and has_flag(parsed.args, "V", ("--renew-anon-volumes",), value_shorts="t"):
         rule = "docker.compose.up.renew_volumes"
+    if parsed.known and _asks_for_help(parsed.args):
+        rule = "docker.help"  # cobra prints the help and runs nothing
     hits.append(Hit(rule, parsed.problem or _targets(parsed)))
     return hits
+
+
+def _asks_for_help(args: list[str]) -> bool:
+    # Only --help: -h means --hostname to some subcommands (docker run -h).
+    return "--help" in (args[:args.index("--")] if "--" in args else args)
 
 
 # Options of destructive subcommands that take a value, so their values are not taken for targets.

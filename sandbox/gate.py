@@ -6,12 +6,15 @@ gets the same treatment, and one approval request, whichever layer saw it.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence, TextIO
 
 from . import audit
 from .policy import Context, Decision, Policy, Verdict
+from .policy.profile import policy_from
 from .render import command_text, refusal
 from .session import Session
 
@@ -25,23 +28,15 @@ class GateResult:
 
 
 def session_policy(session: Session) -> Policy:
-    from .policy.profile import policy_from
-
     return policy_from(session.profile)
 
 
 def session_context(session: Session, cwd: str) -> Context:
     return Context(
-        cwd=cwd, project_dir=session.project_dir, home=_home(),
+        cwd=cwd, project_dir=session.project_dir, home=os.path.expanduser("~"),
         docker_host=session.docker_env.get("DOCKER_HOST"),
         docker_context=session.docker_env.get("DOCKER_CONTEXT"),
     )
-
-
-def _home() -> str:
-    import os
-
-    return os.path.expanduser("~")
 
 
 def gate(session: Session, decision: Decision, *, layer: str, argv: Sequence[str], cwd: str,
@@ -75,9 +70,7 @@ def gate(session: Session, decision: Decision, *, layer: str, argv: Sequence[str
     return GateResult(allowed, event["id"], decision, approval)
 
 
-def audit_path(session: Session):
-    from pathlib import Path
-
+def audit_path(session: Session) -> Path:
     return Path(session.audit_log)
 
 
@@ -90,6 +83,6 @@ def record_exit(session: Session, result: GateResult, layer: str, status: int) -
 
 def _ask(session: Session, decision: Decision, *, layer: str, argv, cwd: str, shown: str, stream: TextIO):
     """(allowed, approval record, why refused). Without an approval service, ask is a refusal."""
-    from .approval_flow import ask
+    from .approval_flow import ask  # imported only when a command is held: it pulls in the HTTP client
 
     return ask(session, decision, layer=layer, argv=argv, cwd=cwd, shown=shown, stream=stream)

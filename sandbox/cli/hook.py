@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
-from .failsafe import refuse_on_error
+from .failsafe import load_session_or_refuse, refuse_on_error
 from ..gate import gate, session_context, session_policy
 from ..policy import Decision, Verdict, decide_text
 from ..policy.engine import program_name
-from ..session import Session
 
 SCOPES = ("string", "script", "command")
 TAMPER_RULE = "hook.tamper"
@@ -60,12 +58,7 @@ def _main(args: list[str]) -> None:
         sys.stderr.write("usage: python -m sandbox.cli.hook SESSION_DIR SHELL string|script|command TEXT [JUDGED]\n")
         raise SystemExit(2)
     session_dir, shell, scope, text = args[:4]
-    try:
-        session = Session.load(Path(session_dir))
-    except (OSError, ValueError, TypeError) as exc:
-        sys.stderr.write(f"wingman-run: refused: {text}\n  the session record in {session_dir} cannot be read ({exc});"
-                         " start a new session with wingman-run\n")
-        raise SystemExit(1)
+    session = load_session_or_refuse(session_dir, text)
     cwd = os.getcwd()
     policy = session_policy(session)
     ctx = session_context(session, cwd)

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
-from .failsafe import refuse_on_error
+from .failsafe import load_session_or_refuse, refuse_on_error
 from ..gate import gate, record_exit, session_context, session_policy
-from ..policy import Decision, Finding, Verdict
+from ..policy import Decision, Finding
 from ..policy.engine import judge_argv
 from ..policy.packs import ALL_RULES
 from ..runner import die_like, run_forwarding
@@ -43,12 +42,7 @@ def _main(args: list[str]) -> None:
         raise SystemExit(2)
     session_dir, program, rest = args[0], args[1], args[2:]
     argv = [program, *rest]
-    try:
-        session = Session.load(Path(session_dir))
-    except (OSError, ValueError, TypeError) as exc:
-        sys.stderr.write(f"wingman-run: refused: {program}: the session record in {session_dir} cannot be read ({exc});"
-                         " start a new session with wingman-run\n")
-        raise SystemExit(1)
+    session = load_session_or_refuse(session_dir, program)
     cwd = os.getcwd()
     policy = session_policy(session)
     findings = judge_argv(argv, policy, session_context(session, cwd))

@@ -126,3 +126,22 @@ def test_one_request_per_command_across_layers(wingman_home, wingman_server, tar
     assert layers["hook"]["approval"]["status"] == "APPROVED"
     assert layers["stub"]["approval"]["status"] == "GRANTED"
     assert layers["stub"]["approval"]["request_id"] == layers["hook"]["approval"]["request_id"]
+
+
+def test_ctrl_c_while_waiting_refuses(wingman_home, wingman_server, target, tmp_path):
+    """At a terminal, Ctrl-C during the wait refuses the command; the container keeps running."""
+    import pexpect
+
+    from conftest import WINGMAN_RUN
+
+    child = pexpect.spawn(WINGMAN_RUN, ["--profile", _profile(tmp_path), "--", "docker", "stop", target],
+                          env={**wingman_home.env, **_env(wingman_server)}, encoding="utf-8", timeout=20)
+    child.expect("approve in Telegram: /approve [0-9a-f]{8}")
+    child.sendintr()
+    child.expect("wingman-run: refused: docker stop")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert container_state(target) == "running"
+    decision = next(e for e in wingman_home.events() if e["event"] == "decision")
+    assert decision["approval"]["status"] == "CANCELLED" and decision["exit"] == 1

@@ -17,7 +17,8 @@ def _two_sessions(home):
 
 def test_table_merges_exit_status_and_shows_refusals(wingman_home, engine):
     first, second = _two_sessions(wingman_home)
-    table = wingman_home.sandbox("log").stdout.splitlines()
+    header, *table = wingman_home.sandbox("log").stdout.splitlines()
+    assert header.split() == ["TIME", "SESSION", "LAYER", "VERDICT", "RULE", "EXIT", "COMMAND"]
     assert len(table) == 3  # three decisions; exits are merged into their rows
     ps_row = next(row for row in table if "docker ps -q" in row)
     assert "allow" in ps_row and "docker.container.ls" in ps_row and ps_row.split()[-4] == "0"
@@ -32,7 +33,7 @@ def test_raw_lines_filters_and_last_n(wingman_home, engine):
     only_first = [json.loads(line) for line in wingman_home.sandbox("log", "--json", "--session", first).stdout.splitlines()]
     assert only_first and {e["session"] for e in only_first} == {first}
     last = wingman_home.sandbox("log", "-n", "1").stdout.splitlines()
-    assert len(last) == 1 and "docker version" in last[0]
+    assert len(last) == 2 and "docker version" in last[1]
 
 
 def test_follow_prints_new_events(wingman_home, engine):

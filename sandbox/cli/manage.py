@@ -74,6 +74,8 @@ def cmd_check(opts) -> int:
 def cmd_log(opts) -> int:
     path = audit.resolve_audit_path(None, os.environ)
     if opts.follow:
+        if not opts.json:
+            print(HEADER, flush=True)
         try:
             for event in audit.follow(path):
                 if opts.session and event.get("session") != opts.session:
@@ -92,25 +94,31 @@ def cmd_log(opts) -> int:
         return 0
     rows = audit.merge_exits(events)
     rows = rows[-opts.n:] if opts.n else rows
+    print(HEADER)
     _print_events(rows, False)
     return 0
 
 
+HEADER = f"{'TIME':19}  {'SESSION':7}  {'LAYER':5}  {'VERDICT':7}  {'RULE':30}  {'EXIT':>4}  COMMAND"
+
+
+def _row(event: dict) -> str:
+    if event.get("event") == "unreadable":
+        return f"(line {event.get('line')} of the log is not JSON: {event.get('raw', '')[:80]})"
+    if event.get("event") == "exit":
+        verdict, rule, shown = "", "", f"(exit of {event.get('id', '')[-12:]})"
+    else:
+        verdict, rule = event.get("verdict", ""), event.get("rule", "")
+        shown = event.get("command") or command_text(event.get("argv", []))
+        shown = shown.replace("\n", " \u23ce ")  # one row per event, even for multi-line strings
+    status = "" if event.get("exit") is None else str(event["exit"])
+    return (f"{_when(event):19}  {event.get('session', '')[-6:]:7}  {event.get('layer', ''):5}  {verdict:7}  "
+            f"{rule:30}  {status:>4}  {shown}")
+
+
 def _print_events(events: list[dict], as_json: bool) -> None:
     for event in events:
-        if as_json:
-            print(json.dumps(event, separators=(",", ":")))
-            continue
-        if event.get("event") == "unreadable":
-            print(f"(line {event.get('line')} of the log is not JSON: {event.get('raw', '')[:80]})")
-            continue
-        if event.get("event") == "exit":
-            print(f"{_when(event):19}  {event.get('session', '')[-6:]:6}  {event.get('layer', ''):5}  {'':5}  {'':28}  {event.get('exit')!s:>4}  (exit of {event.get('id', '')[-12:]})")
-            continue
-        shown = event.get("command") or command_text(event.get("argv", []))
-        status = "" if event.get("exit") is None else str(event["exit"])
-        print(f"{_when(event):19}  {event.get('session', '')[-6:]:6}  {event.get('layer', ''):5}  {event.get('verdict', ''):5}  "
-              f"{event.get('rule', ''):28}  {status:>4}  {shown}")
+        print(json.dumps(event, separators=(",", ":")) if as_json else _row(event))
 
 
 def _when(event: dict) -> str:

@@ -126,3 +126,8 @@ def test_profiles_lists_and_names_the_applied_one(wingman_home, tmp_path):
     assert "default" in result.stdout and "strict" in result.stdout
     assert f"applies here: {project / '.wingman.yaml'}" in result.stdout
     assert "level strict" in result.stdout
+
+
+def test_audit_log_is_private(wingman_home, engine):
+    assert wingman_home.run("--", "docker", "ps", "-q").returncode == 0
+    assert wingman_home.audit_log.stat().st_mode & 0o777 == 0o600

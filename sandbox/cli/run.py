@@ -85,9 +85,9 @@ def main(args: list[str] | None = None) -> None:
         fail(f"profile error: {exc}\nNothing was started: fix the profile, or pick another with --profile.", 2)
     audit_log = resolve_audit_path(profile.audit_path, environ)
     try:
-        audit_log.parent.mkdir(parents=True, exist_ok=True)
-        with open(audit_log, "a"):
-            pass
+        # Private: commands can hold secrets. The stubs append to the file created here.
+        audit_log.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(audit_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
     except OSError as exc:
         fail(f"the audit log {audit_log} cannot be written ({exc.strerror}); nothing was started", 2)
     if not command:

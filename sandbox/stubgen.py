@@ -101,24 +101,36 @@ def _docker_arms(policy: Policy) -> dict[str, list[str]]:
     return arms
 
 
-def classify_function(program: str, policy: Policy) -> str:
-    """Bash source of __wr_classify: sets __wr_rule and returns 0 when the command is allowed."""
+def compose_function(policy: Policy) -> str:
+    """Bash source of __wr_classify_compose INDEX WORDS...: compose's part of the classifier."""
+    lines = ["__wr_classify_compose() {", "  local i=$1 a", "  shift"]
+    lines += _compose_arms(policy, "  ")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def classify_function(program: str, policy: Policy, compose_file: str | None = None) -> str:
+    """Bash source of __wr_classify: sets __wr_rule and returns 0 when the command is allowed.
+
+    compose_file: where compose's part lives, read only for `docker compose`
+    (bash parses the stub on every call); without it, that part is inline.
+    """
     if not policy.pack_enabled("docker"):
         return "__wr_classify() { __wr_rule=none; }"
     if program != "docker" and program != "docker-compose":
         return "__wr_classify() { return 1; }"  # podman and others: the core decides
     # --help anywhere turns a command into docker.help in the core: leave those to it.
-    lines = ["__wr_classify() {", "  local i=1 a w", '  [[ " $* " != *" --help "* ]] || return 1']
+    lines = ["__wr_classify() {", "  local i=1 w", '  [[ " $* " != *" --help "* ]] || return 1']
     if program == "docker-compose":
-        lines += _compose_arms(policy, "  ")
-        lines.append("}")
+        lines += ["  __wr_classify_compose 1 \"$@\"", "}", compose_function(policy)]
         return "\n".join(lines)
     lines += _globals_loop(DOCKER_VALUE_OPTIONS, DOCKER_FLAG_OPTIONS, "  ")
     lines.append("  w=${!i}")
     lines.append("  if [[ $w == compose ]]; then")
-    lines.append("    ((i += 1))")
-    lines += _compose_arms(policy, "    ")
-    lines.append("    return 0")
+    if compose_file:
+        lines.append(f"    \\builtin source {_q(compose_file)} || return 1")
+    lines.append('    __wr_classify_compose "$((i + 1))" "$@"')
+    lines.append("    return")
     lines.append("  fi")
     lines.append(f"  case $w in {'|'.join(FAST_GROUPS)}) ((i += 1)); w=\"$w ${{!i}}\" ;; esac")
     lines.append("  case $w in")
@@ -127,6 +139,8 @@ def classify_function(program: str, policy: Policy) -> str:
     lines.append("    *) return 1 ;;")
     lines.append("  esac")
     lines.append("}")
+    if not compose_file:
+        lines.append(compose_function(policy))
     return "\n".join(lines)
 
 
@@ -143,7 +157,6 @@ __wr_session={session_id_q}
 __wr_dir={session_dir}
 __wr_log={audit_log}
 __wr_prog={program_q}
-__wr_bad=$'*[\001-\010\013\014\016-\037\177-\377]*'
 
 __wr_slow() {{
   exec {python} -I -m sandbox.cli.stub "$__wr_dir" "$__wr_prog" "$@"
@@ -152,16 +165,24 @@ __wr_slow() {{
 {classify}
 
 __wr_escape() {{  # REPLY = $1 as a JSON string body; fails on bytes this cannot escape
-  local s=$1 LC_ALL=C
-  [[ $s == $__wr_bad ]] && return 1
-  s=${{s//\\/\\\\}}; s=${{s//\"/\\\"}}; s=${{s//$'\n'/\\n}}; s=${{s//$'\t'/\\t}}; s=${{s//$'\r'/\\r}}
+  local s=${{1//\\/\\\\}}
+  s=${{s//\"/\\\"}}; s=${{s//$'\n'/\\n}}; s=${{s//$'\t'/\\t}}; s=${{s//$'\r'/\\r}}
+  [[ $s == *[![:ascii:]]* || $s == *[[:cntrl:]]* ]] && return 1
   REPLY=$s
 }}
 
+__wr_utc() {{  # REPLY = epoch seconds $1 as UTC YYYY-MM-DDTHH:MM:SS, without reading the zone files
+  local s=$1 z doe yoe doy mp y m d
+  ((z = s / 86400 + 719468, doe = z % 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365,
+    y = yoe + z / 146097 * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153,
+    d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9, y += m <= 2))
+  printf -v REPLY '%04d-%02d-%02dT%02d:%02d:%02d' "$y" "$m" "$d" $((s % 86400 / 3600)) $((s % 3600 / 60)) $((s % 60))
+}}
+
 __wr_append() {{  # one audit line, one write(2) on an O_APPEND descriptor
-  local TZ=UTC0 t
-  printf -v t '%(%Y-%m-%dT%H:%M:%S)T' "${{EPOCHREALTIME%[.,]*}}"
-  printf '%s\n' "{{\"time\":\"$t.${{EPOCHREALTIME#*[.,]}}Z\",$1}}" 2>/dev/null >>"$__wr_log"
+  local now=$EPOCHREALTIME
+  __wr_utc "${{now%[.,]*}}"
+  printf '%s\n' "{{\"time\":\"$REPLY.${{now#*[.,]}}Z\",$1}}" 2>/dev/null >>"$__wr_log"
 }}
 
 __wr_run() {{
@@ -207,13 +228,19 @@ def render_stub(session: Session, program: str, policy: Policy, bash: str | None
     if not bash:
         return _SLOW_ONLY.format(**fields)
     exports = "\n".join(f"  export {name}={_q(value)}" for name, value in sorted(session.docker_env.items()))
+    compose_file = str(compose_classifier_path(session)) if program == "docker" else None
     return _TEMPLATE.format(
         **fields, bash=bash, real=_q(session.real.get(program, "")), audit_log=_q(session.audit_log),
-        classify=classify_function(program, policy), exports=exports or "  :",
+        classify=classify_function(program, policy, compose_file), exports=exports or "  :",
     )
 
 
+def compose_classifier_path(session: Session) -> Path:
+    return session.path / "compose-classifier.bash"
+
+
 def write_stubs(session: Session, policy: Policy, programs: list[str], bash: str | None) -> None:
+    compose_classifier_path(session).write_text(compose_function(policy) + "\n")
     for program in programs:
         path = session.shim_dir / program
         path.write_text(render_stub(session, program, policy, bash))

@@ -81,6 +81,7 @@ fi
 
 \builtin declare -gA __WINGMAN_ARMED
 __WINGMAN_ARMED=()
+__WINGMAN_SHADOW=
 
 # The policy core decides; 0 runs the command. Anything else refuses, a
 # checker that cannot start included (fail closed).
@@ -110,19 +111,38 @@ __wingman_worth_asking() {
   \builtin return 1
 }
 
-# Before each command: a refused one is skipped; a non-interactive shell (or
-# subshell) then ends with status 1, the way `set -e` would.
+# Before each command. A refused one fails: it runs as a one-off function
+# that returns 1 (bash reports success for a command the trap skips, which
+# would let `&&` go on), so the shell goes on as after any failed command.
+# Where no such function can stand in, it is skipped; a non-interactive
+# shell (or subshell) then ends with status 1, the way `set -e` would.
 __wingman_check() {
+  if [[ -n $__WINGMAN_SHADOW ]]; then
+    # Inside the stand-in itself: nothing to check, and it must stay until it returns.
+    if [[ " ${FUNCNAME[*]} " == *" $__WINGMAN_SHADOW "* ]]; then \builtin return 0; fi
+    \builtin unset -f -- "$__WINGMAN_SHADOW"
+    __WINGMAN_SHADOW=
+  fi
   if ! __wingman_worth_asking; then \builtin return 0; fi
+  # A compound command's header runs nothing itself: what its expansions run
+  # comes to this trap on its own (functrace), and so does its body.
+  case $BASH_COMMAND in 'for '* | 'select '* | 'case '* | '[[ '* | '(( '*) \builtin return 0 ;; esac
   # Our own prompt-time function runs with the trap on (functrace): not a user command.
   if [[ " ${FUNCNAME[*]} " == *" __wingman_rearm "* ]]; then \builtin return 0; fi
-  if [[ $__WINGMAN_SCOPE == string ]]; then
-    if __wingman_ask command "$BASH_COMMAND" "$__WINGMAN_TEXT"; then \builtin return 0; fi
-  elif __wingman_ask command "$BASH_COMMAND"; then
-    \builtin return 0
-  fi
+  \builtin local __wingman_name
+  if __wingman_name=$(__wingman_ask command "$BASH_COMMAND"); then \builtin return 0; fi
+  if __wingman_stand_in "$__wingman_name"; then \builtin return 0; fi
   if [[ $- == *i* ]]; then \builtin return 1; fi
   \builtin exit 1
+}
+
+# Define NAME as a function that fails, for the one command about to run.
+# Not for the user's own functions, nor for names bash cannot define.
+__wingman_stand_in() {
+  [[ -n $1 && $1 != builtin && $1 != __wingman* && $1 =~ ^[A-Za-z0-9_./:+@%-]+$ ]] || \builtin return 1
+  if \builtin declare -F -- "$1" >/dev/null; then \builtin return 1; fi
+  \builtin eval "function $1 { \\builtin return 1; }" 2>/dev/null || \builtin return 1
+  __WINGMAN_SHADOW=$1
 }
 
 # extdebug (a non-zero DEBUG trap skips the command) cannot be set from a
@@ -140,19 +160,19 @@ __wingman_arm_words() {
   for __wingman_word in ${1-$__WINGMAN_WORDS}; do __WINGMAN_ARMED[$__wingman_word]=1; done
 }
 
-\builtin readonly -f __wingman_ask __wingman_worth_asking __wingman_check __wingman_first __wingman_arm_words
+\builtin readonly -f __wingman_ask __wingman_worth_asking __wingman_check __wingman_stand_in __wingman_first \
+  __wingman_arm_words
 
 # =============================================================================
 # Non-interactive: judge the whole text before its first command runs.
 # =============================================================================
 
 if [[ $__WINGMAN_SCOPE != interactive ]]; then
-  # A string (bash -c) is judged, and refused, as a whole before it starts, as
-  # the assistant's own hook would judge it; a script is refused up front only
-  # when it tampers with the hooks, and its risky commands are checked as they run.
+  # A -c string or a script is refused up front only when it tampers with the
+  # hooks; otherwise its risky commands are checked as they run.
   __WINGMAN_NAMES=
   if [[ $__WINGMAN_SCOPE != stdin && $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then
-    __WINGMAN_NAMES=$(__wingman_ask "$__WINGMAN_SCOPE" "$__WINGMAN_TEXT") || \builtin exit 1
+    __WINGMAN_NAMES=$(__wingman_ask script "$__WINGMAN_TEXT") || \builtin exit 1
   fi
   if [[ -n $__WINGMAN_DYNAMIC ]]; then
     __wingman_arm_words

@@ -116,7 +116,7 @@ if [[ $__WINGMAN_SCOPE != interactive ]]; then
   # when it tampers with the hooks, and its risky commands are checked as they run.
   \builtin typeset -g __WINGMAN_NAMES=
   if [[ $__WINGMAN_SCOPE != stdin && $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then
-    __WINGMAN_NAMES=$(__wingman_ask $__WINGMAN_SCOPE "$__WINGMAN_TEXT") || \builtin exit 1
+    __WINGMAN_NAMES=$(__wingman_ask script "$__WINGMAN_TEXT") || \builtin exit 1
   fi
   if [[ -z $__WINGMAN_DYNAMIC ]]; then
     for __WINGMAN_WORD in ${=__WINGMAN_NAMES}; do __WINGMAN_ARMED[$__WINGMAN_WORD]=1; done
@@ -142,22 +142,32 @@ __wingman_worth_asking() {
 }
 
 # Before each command (zsh hands over a whole pipeline or && list): a refused
-# one is skipped; a non-interactive shell (or subshell) then ends with status
-# 1 the way ERR_EXIT would. zsh has no read-only functions: a command that
+# single command fails with status 1 through a stand-in (below); a refused
+# list is skipped, and a non-interactive shell (or subshell) then ends with
+# status 1 the way ERR_EXIT would. zsh has no read-only functions: a command that
 # names them goes to the policy core first. The session's own startup files
 # are not checked.
 __wingman_arm() {
   \builtin trap '
-    if [[ ${(%):-%x} != $__WINGMAN_ZDOTDIR/(wingman.zsh|.zshenv|.zprofile|.zshrc|.zlogin|.zlogout) ]] &&
-      __wingman_worth_asking && ! {
-        if [[ $__WINGMAN_SCOPE == string ]]; then
-          __wingman_ask command "$ZSH_DEBUG_CMD" "$__WINGMAN_TEXT"
-        else
-          __wingman_ask command "$ZSH_DEBUG_CMD"
-        fi
-      }; then
+    if [[ -n $__WINGMAN_SHADOW ]] && (( ! ${funcstack[(Ie)$__WINGMAN_SHADOW]} )); then
+      \builtin unfunction -- $__WINGMAN_SHADOW 2>/dev/null
+      __WINGMAN_SHADOW=
+    fi
+    if [[ -z $__WINGMAN_SHADOW && ${(%):-%x} != $__WINGMAN_ZDOTDIR/(wingman.zsh|.zshenv|.zprofile|.zshrc|.zlogin|.zlogout) ]] &&
+      __wingman_worth_asking && ! __WINGMAN_NAME=$(__wingman_ask command "$ZSH_DEBUG_CMD") &&
+      ! __wingman_stand_in "$__WINGMAN_NAME"; then
       if [[ -o interactive ]]; then \builtin setopt err_exit; else \builtin exit 1; fi
     fi' DEBUG
+}
+
+# A refused command fails rather than being skipped (zsh, like bash, reports
+# success for a skipped one): NAME becomes a function that returns 1, for the
+# one command about to run. Not for the user's own functions.
+__wingman_stand_in() {
+  [[ -n $1 && $1 != (builtin|__wingman*) && $1 =~ '^[A-Za-z0-9_./:+@%-]+$' ]] || \builtin return 1
+  (( ${+functions[$1]} )) && \builtin return 1
+  functions[$1]='\builtin return 1'
+  __WINGMAN_SHADOW=$1
 }
 
 # An interactive shell is armed, and its ZDOTDIR locked, at the first prompt:

@@ -31,20 +31,28 @@ TAMPERING = {
     "eval-after-trap": "trap - DEBUG; eval \"$(echo L3Vzci9iaW4vZG9ja2VyIHN0b3AgdmljdGlt | base64 -d)\"",
 }
 
-# The hooks must also see commands that no text shows up front.
+# The hooks must also see commands that no text shows up front. Each ends by
+# printing the status the refused command left, to show the shell went on as
+# after a failure.
 HIDDEN = {
-    "eval-decoded": "eval \"$(echo L3Vzci9iaW4vZG9ja2VyIHN0b3AgdmljdGlt | base64 -d)\"; echo after",
-    "sourced-file": "printf '/usr/bin/docker stop victim\\n' > f.sh; source ./f.sh; echo after",
-    "dot-file": "printf '/usr/bin/docker stop victim\\n' > f.sh; . ./f.sh; echo after",
-    "subshell": "(eval \"$(printf '/usr/bin/%s stop victim' docker)\"); echo after",
-    "function": "f() { eval \"$1 stop victim\"; }; f /usr/bin/docker; echo after",
-    "pipeline": "printf x | eval \"$(printf '/usr/bin/%s stop victim' docker)\"; echo after",
-    "loop": "for p in /usr/bin/docker; do eval \"$p stop victim\"; done; echo after",
+    "eval-decoded": "eval \"$(echo L3Vzci9iaW4vZG9ja2VyIHN0b3AgdmljdGlt | base64 -d)\"; echo after $?",
+    "sourced-file": "printf '/usr/bin/docker stop victim\\n' > f.sh; source ./f.sh; echo after $?",
+    "dot-file": "printf '/usr/bin/docker stop victim\\n' > f.sh; . ./f.sh; echo after $?",
+    "subshell": "(eval \"$(printf '/usr/bin/%s stop victim' docker)\"); echo after $?",
+    "function": "f() { eval \"$1 stop victim\"; }; f /usr/bin/docker; echo after $?",
+    "pipeline": "printf x | eval \"$(printf '/usr/bin/%s stop victim' docker)\"; echo after $?",
+    "loop": "for p in /usr/bin/docker; do eval \"$p stop victim\"; done; echo after $?",
 }
 
 
-def _refused(result, home, engine, before):
-    assert result.returncode != 0, result.stdout + result.stderr
+# zsh hands a whole pipeline or subshell to its trap, and nothing in it can
+# fail alone: refused, the shell ends there with status 1, as ERR_EXIT would.
+ENDS_THE_SHELL = {("pipeline", "zsh"), ("subshell", "zsh")}
+
+
+def _refused(result, home, engine, before, *, exits_nonzero=True):
+    if exits_nonzero:
+        assert result.returncode != 0, result.stdout + result.stderr
     assert engine.snapshot() == before
     assert "wingman-run: refused:" in result.stderr
     refusals = [e for e in home.events() if e["event"] == "decision" and e["verdict"] in ("deny", "ask")]
@@ -90,16 +98,39 @@ def test_tampering_is_refused(name, shell, fixtures_intact, wingman_home, engine
 @pytest.mark.parametrize("name", sorted(HIDDEN))
 def test_commands_no_text_shows_are_refused_as_they_run(name, shell, fixtures_intact, wingman_home, engine):
     result = wingman_home.run("--", shell, "-c", HIDDEN[name])
-    refusals = _refused(result, wingman_home, engine, fixtures_intact)
-    assert [e["layer"] for e in refusals] == ["hook"]
-    assert "after" not in result.stdout  # the shell ends at the refusal, as `set -e` would
+    ends_shell = (name, shell) in ENDS_THE_SHELL
+    refusals = _refused(result, wingman_home, engine, fixtures_intact, exits_nonzero=ends_shell)
+    assert {e["layer"] for e in refusals} == {"hook"}
+    if ends_shell:
+        assert "after" not in result.stdout and result.returncode == 1
+    else:
+        # The refused command failed with status 1, and the next one ran as after any failure.
+        assert result.stdout.splitlines()[-1] == "after 1", result.stdout + result.stderr
+        assert result.returncode == 0
 
 
 @pytest.mark.parametrize("shell", SHELLS)
-def test_a_script_runs_until_its_refused_command(shell, tmp_path, fixtures_intact, wingman_home, engine):
+def test_a_script_goes_on_after_its_refused_command(shell, tmp_path, fixtures_intact, wingman_home, engine):
     script = tmp_path / "deploy.sh"
-    script.write_text("echo start\ndocker ps -q >/dev/null\n/usr/bin/docker stop victim\necho after\n")
+    script.write_text("echo start\ndocker ps -q >/dev/null\n/usr/bin/docker stop victim\necho after $?\n"
+                      "/usr/bin/docker kill victim && echo killed || echo refused again\n")
     result = wingman_home.run("--", shell, str(script))
+    _refused(result, wingman_home, engine, fixtures_intact, exits_nonzero=False)
+    assert result.stdout == "start\nafter 1\nrefused again\n"
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_refused_command_fails_and_the_string_goes_on(shell, fixtures_intact, wingman_home, engine):
+    """The refused command is not run, $? is non-zero, and the next one runs as after a failure."""
+    command = "docker ps -q >/dev/null; /usr/bin/docker stop victim; echo status $?; env docker kill victim; echo status $?"
+    result = wingman_home.run("--", shell, "-c", command)
+    _refused(result, wingman_home, engine, fixtures_intact, exits_nonzero=False)
+    assert result.stdout == "status 1\nstatus 1\n"
+    assert result.stderr.count("wingman-run: refused:") == 2
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_refused_last_command_is_the_shells_status(shell, fixtures_intact, wingman_home, engine):
+    result = wingman_home.run("--", shell, "-c", "echo first; /usr/bin/docker stop victim")
     _refused(result, wingman_home, engine, fixtures_intact)
-    assert result.stdout == "start\n"
-    assert result.returncode == 1
+    assert result.stdout == "first\n" and result.returncode == 1

@@ -1,15 +1,16 @@
 """The shell hooks' slow path: the policy core judges shell text, the gate audits and refuses.
 
 Invoked by the session's bash and zsh hooks as
-    python -I -m sandbox.cli.hook SESSION_DIR SHELL SCOPE TEXT [JUDGED]
+    python -I -m sandbox.cli.hook SESSION_DIR SHELL SCOPE TEXT
 
 SCOPE says what TEXT is:
-  string   the whole `-c` string, before its first command runs: refused as a whole
-  script   a script file's text, before its first line runs: refused only when it
-           tampers with the hooks; else prints the programs of its risky commands,
-           which the hook then checks command by command
-  command  one command, as the shell is about to run it; JUDGED, when given, is
-           the `-c` string this shell already passed as a whole
+  script   a `-c` string or a script file's text, before its first command runs:
+           refused as a whole only when it tampers with the hooks; else prints
+           the programs of its risky commands, which the hook then checks
+           command by command as they run
+  command  one command, as the shell is about to run it. When it is refused,
+           prints the name the shell will look the command up by, so the hook
+           can make that one command fail (status 1) instead of running it
 
 Exit status 0: run it. 1: refused (the gate printed why). Anything else is a
 failure, which the hooks treat as a refusal.
@@ -22,10 +23,14 @@ import sys
 
 from .failsafe import load_session_or_refuse, refuse_on_error
 from ..gate import gate, session_context, session_policy
-from ..policy import Decision, Verdict, decide_text
+from ..policy import Decision, Verdict, decide_argv, decide_text
 from ..policy.engine import program_name
+from ..policy.shell import Unparsable, parse_commands
 
-SCOPES = ("string", "script", "command")
+SCOPES = ("script", "command")
+# Words the shell never looks up as a function: a stand-in by that name would not run.
+RESERVED_WORDS = frozenset({"time", "coproc", "!", "if", "then", "else", "elif", "fi", "for", "while", "until", "do",
+                            "done", "case", "esac", "select", "function", "{", "}", "[[", "]]", "((", "builtin"})
 TAMPER_RULE = "hook.tamper"
 
 
@@ -42,11 +47,32 @@ def guarded(decision: Decision) -> list:
     return [f for f in decision.findings if f.rule != "none"]
 
 
-def already_judged(decision: Decision, judged: Decision) -> bool:
-    """Every guarded command this one runs was in the `-c` string the gate already let through."""
-    passed = {f.argv for f in judged.findings}
-    mine = guarded(decision)
-    return bool(mine) and all(f.argv in passed for f in mine)
+def lookup_name(text: str, shell: str, policy, ctx) -> str:
+    """The word the shell will look the command up by (`/usr/bin/docker`, `command`, `eval`), or ''.
+
+    bash hands its trap one simple command; commands inside its substitutions
+    come to their own trap first, so the outer one's name is enough. zsh hands
+    over a whole list (`a && b || c`) and checks none of its other commands,
+    so there the first may stand in only when everything after it is allowed.
+    """
+    try:
+        commands = parse_commands(text)
+    except Unparsable:
+        return ""
+    if not commands:
+        return ""
+    first = commands[0]
+    if first.kind != "simple" or first.via or not first.argv or first.is_dynamic(0):
+        return ""
+    if shell != "bash" and not all(_allowed_alone(c, policy, ctx) for c in commands[1:]):
+        return ""
+    return "" if first.argv[0] in RESERVED_WORDS else first.argv[0]
+
+
+def _allowed_alone(command, policy, ctx) -> bool:
+    if command.opaque or not command.argv or command.is_dynamic(0):
+        return False
+    return decide_argv(command.argv, policy, ctx).verdict is Verdict.ALLOW
 
 
 def main(args: list[str] | None = None) -> None:
@@ -54,26 +80,28 @@ def main(args: list[str] | None = None) -> None:
 
 
 def _main(args: list[str]) -> None:
-    if len(args) not in (4, 5) or args[2] not in SCOPES:
-        sys.stderr.write("usage: python -m sandbox.cli.hook SESSION_DIR SHELL string|script|command TEXT [JUDGED]\n")
+    if len(args) != 4 or args[2] not in SCOPES:
+        sys.stderr.write("usage: python -m sandbox.cli.hook SESSION_DIR SHELL script|command TEXT\n")
         raise SystemExit(2)
-    session_dir, shell, scope, text = args[:4]
+    session_dir, shell, scope, text = args
     session = load_session_or_refuse(session_dir, text)
     cwd = os.getcwd()
-    policy = session_policy(session)
-    ctx = session_context(session, cwd)
+    policy, ctx = session_policy(session), session_context(session, cwd)
     decision = decide_text(text, policy, ctx)
     if scope == "script" and not any(f.rule == TAMPER_RULE for f in decision.findings):
-        # Checked command by command as the script runs: tell the hook which programs to watch.
+        if decision.verdict is Verdict.ALLOW and guarded(decision):
+            # Nothing in it will be checked again: this is the one record of a full-path call.
+            gate(session, decision, layer="hook", argv=deciding_argv(decision, shell, text), cwd=cwd, shown=text)
+        # Checked command by command as it runs: tell the hook which programs to watch.
         risky = {program_name(f.argv[0]) for f in decision.findings if f.verdict is not Verdict.ALLOW and f.argv}
         print(" ".join(sorted(risky)))
         raise SystemExit(0)
-    if scope == "command" and len(args) == 5 and already_judged(decision, decide_text(args[4], policy, ctx)):
-        raise SystemExit(0)  # the whole string passed the gate before it started: one decision, one event
     if decision.verdict is Verdict.ALLOW and not guarded(decision):
         raise SystemExit(0)
     # Allowed ones are audited here too: a full path or git never reaches a stub.
     result = gate(session, decision, layer="hook", argv=deciding_argv(decision, shell, text), cwd=cwd, shown=text)
+    if not result.allowed and scope == "command":
+        print(lookup_name(text, shell, policy, ctx))
     raise SystemExit(0 if result.allowed else 1)
 
 

@@ -64,7 +64,7 @@ def gate(session: Session, decision: Decision, *, layer: str, argv: Sequence[str
         )
         return GateResult(False, event["id"], decision, approval)
     if not allowed:
-        asked = approval.get("status") not in (None, "NO_BACKEND", "NO_SERVICE")
+        asked = approval.get("status") not in (None, "NO_BACKEND")
         stream.write(refusal(decision, shown, why_refused=why_refused, profile=session.profile_name, asked=asked))
         stream.flush()
     return GateResult(allowed, event["id"], decision, approval)

@@ -245,7 +245,3 @@ def write_stubs(session: Session, policy: Policy, programs: list[str], bash: str
         path = session.shim_dir / program
         path.write_text(render_stub(session, program, policy, bash))
         os.chmod(path, 0o755)
-
-
-def stub_path(session: Session, program: str) -> Path:
-    return session.shim_dir / program

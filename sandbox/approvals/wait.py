@@ -12,7 +12,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Callable, TextIO
 
-from .client import APPROVED_STATUSES, PENDING, WingmanClient, WingmanError
+from .client import APPROVED_STATUSES, DECIDE_KEY_HEADER, PENDING, WingmanClient, WingmanError
 from .config import DECIDE_KEY_ENV, LEGACY_KEY_ENV, WingmanSettings
 from .display import WaitDisplay
 from .instruction import ApprovalSubject, build_instruction, task_name, worker_id
@@ -75,7 +75,7 @@ def approve_hint(settings: WingmanSettings, request_id: str) -> str:
     if settings.legacy_key and not (settings.request_key or settings.read_key):
         header = f'-H "X-Wingman-Approval-Key: ${LEGACY_KEY_ENV}" '
     elif settings.request_key or settings.read_key:
-        header = f'-H "X-Wingman-Approval-Decide-Key: ${DECIDE_KEY_ENV}" '
+        header = f'-H "{DECIDE_KEY_HEADER}: ${DECIDE_KEY_ENV}" '
     else:
         header = ""
     url = f"{settings.url}/approvals/{request_id}/approve"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 # Limits beyond which the input is refused rather than judged (fail closed).
 MAX_BYTES = 128 * 1024
@@ -440,8 +440,3 @@ def _output_of(argv, dynamic, stdin_text):
     if name == "cat" and len(argv) > 1:
         return (None, "file")
     return (None, name)
-
-
-def with_prefix(command: Command, via: str) -> Command:
-    """The same command, noted as found inside a wrapper."""
-    return replace(command, via=(via,) + command.via)

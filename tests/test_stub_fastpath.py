@@ -15,7 +15,7 @@ import pytest
 from sandbox.policy import Context, Policy, Verdict, decide_argv
 from sandbox.policy.packs.docker_grammar import COMPOSE_COMMANDS, GROUPS, SHORTCUTS, SINGLES
 from sandbox.policy.profile import policy_from
-from sandbox.stubgen import classify_function, compose_function
+from sandbox.stub.generate import classify_function, compose_function
 
 WORDS = sorted({*SHORTCUTS, *SINGLES, *GROUPS, *COMPOSE_COMMANDS, "list", "remove", "ls", "rm", "prune", "-v", "--volumes",
                 "-V", "--renew-anon-volumes", "-d", "-f", "x.yml", "-p", "proj", "--rmi", "all", "-H", "tcp://h:1",
@@ -96,8 +96,8 @@ def test_fast_path_takes_everyday_commands(tmp_path):
 
 
 def _stub_text(tmp_path) -> str:
-    from sandbox.session import Session
-    from sandbox.stubgen import render_stub
+    from sandbox.session.record import Session
+    from sandbox.stub.generate import render_stub
 
     session = Session(id="s", dir=str(tmp_path), created=0, cwd="/", project_dir="/", assistant="a", host="h",
                       profile_name="default", profile_sources=[], profile={}, audit_log=str(tmp_path / "a.jsonl"),

@@ -11,7 +11,7 @@
 """
 
 from .config import ApprovalConfigError, WingmanSettings, load_settings, read_settings, save_settings
-from .gate import ask
+from .request import ask
 from .instruction import ApprovalSubject, Target, build_instruction, task_name, worker_id
 from .wait import Outcome, request_approval
 

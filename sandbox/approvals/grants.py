@@ -25,8 +25,7 @@ import time
 from pathlib import Path
 from typing import Iterator, Sequence
 
-GRANTS_FILE = "approval-grants.json"
-LOCK_FILE = "approval-grants.lock"
+from ..session.layout import APPROVAL_GRANTS as GRANTS_FILE, APPROVAL_GRANTS_LOCK as LOCK_FILE
 ONCE_TTL_SECONDS = 120.0
 
 

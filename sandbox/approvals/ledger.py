@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .instruction import ApprovalSubject, task_name
 
-LEDGER_FILE = "approvals.jsonl"
+from ..session.layout import APPROVAL_LEDGER as LEDGER_FILE
 
 
 def record(session_dir: Path, subject: ApprovalSubject, outcome) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from .. import __version__, audit
 from ..policy import Context, ProfileError, Verdict, decide_text
 from ..policy.packs import ALL_RULES, pack_of_rule
-from ..profiles import find_project_profile, named_profiles, resolve
+from ..session.profiles import find_project_profile, named_profiles, resolve
 from ..render import command_text
 
 CHECK_STATUS = {Verdict.ALLOW: 0, Verdict.DENY: 1, Verdict.ASK: 3}
@@ -38,7 +38,7 @@ def _session_profile():
     directory = os.environ.get("WINGMAN_SESSION_DIR")
     if not directory:
         return None
-    from ..session import Session
+    from ..session.record import Session
 
     try:
         return Session.load(Path(directory))
@@ -49,7 +49,7 @@ def _session_profile():
 def cmd_check(opts) -> int:
     session = None if opts.profile else _session_profile()
     if session is not None:
-        from ..gate import session_context, session_policy
+        from ..broker.enforce import session_context, session_policy
 
         policy, ctx, name = session_policy(session), session_context(session, os.getcwd()), session.profile_name
     else:
@@ -152,7 +152,7 @@ def cmd_profiles(opts) -> int:
 def cmd_approvals(opts) -> int:
     """This session's approval requests (or another session's, by id) and how they ended."""
     from ..approvals import ledger
-    from ..session import runtime_root
+    from ..session.record import runtime_root
 
     if opts.session:
         directory = runtime_root() / "sessions" / opts.session

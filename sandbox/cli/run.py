@@ -12,10 +12,11 @@ from pathlib import Path
 from .. import __version__
 from ..audit import resolve_audit_path
 from ..policy.profile import ProfileError
-from ..profiles import resolve
-from ..session import GUARDED_PROGRAMS, create, find_bash, bash_supports_fast_path, scrubbed_environment
-from ..spawn import resolve_command, run
-from ..stubgen import write_stubs
+from ..session.profiles import resolve
+from ..session.launch import bash_supports_fast_path, create, find_bash, scrubbed_environment
+from ..session.record import GUARDED_PROGRAMS
+from ..session.spawn import resolve_command, run
+from ..stub.generate import write_stubs
 
 USAGE = """usage: wingman-run [--profile NAME|PATH] [--] COMMAND [ARGS...]
 
@@ -92,7 +93,7 @@ def main(args: list[str] | None = None) -> None:
         fail(f"the audit log {audit_log} cannot be written ({exc.strerror}); nothing was started", 2)
     if not command:
         command = [default_shell(environ)]
-    from ..approval_setup import prepare_approvals
+    from ..approvals.setup import prepare_approvals
 
     approvals = prepare_approvals(profile, environ)  # exits 2 on a broken approval setup
     session = create(profile, command, environ, cwd, audit_log)
@@ -103,7 +104,7 @@ def main(args: list[str] | None = None) -> None:
     if approvals is not None:
         approvals.save(session)
     env = scrubbed_environment(session, environ, profile.scrub)
-    from ..hooks_setup import arm_shell_hooks
+    from ..hooks.setup import arm_shell_hooks
 
     command = arm_shell_hooks(session, env, environ, command)
     executable = resolve_command(command[0], env["PATH"])

@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+# Every environment variable that points docker at a daemon or changes how it
+# reaches one (DOCKER_CONFIG too: its config.json names the current context).
+# The launcher records and scrubs these; the stub and guard judge them.
+DAEMON_VARIABLES = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY")
+# The ones that choose the daemon by themselves, as a `VAR=... docker` prefix.
+DAEMON_SELECTORS = ("DOCKER_HOST", "DOCKER_CONTEXT")
+
 DEFAULT_DOCKER_HOSTS = frozenset({"unix:///var/run/docker.sock", "unix:///run/docker.sock"})
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Sequence
 
-from .context import Context
+from .context import DAEMON_SELECTORS, Context
 from .packs import ALL_RULES, BY_COMMAND, CORE_RULES, STDIN_CLASSIFIERS, Pack
 from .profile import Policy
 from .shell import Command, Unparsable, parse_commands
@@ -18,8 +18,6 @@ from .tamper import find_tampering
 from .unwrap import INTERPRETERS, SHELLS, WRAPPERS, expand
 from .verdict import Decision, Finding, Verdict
 
-# Environment variables that point docker at a daemon.
-_DOCKER_TARGET_VARIABLES = ("DOCKER_HOST", "DOCKER_CONTEXT")
 
 
 def program_name(word: str) -> str:
@@ -67,7 +65,7 @@ def _docker_environment(command: Command, policy: Policy, ctx: Context, via: str
     """DOCKER_HOST=... docker ps talks to another daemon, just like -H."""
     out = []
     for key, value in command.assigns:
-        if key not in _DOCKER_TARGET_VARIABLES or value == "":
+        if key not in DAEMON_SELECTORS or value == "":
             continue
         ours = ctx.is_our_docker_host(value) if key == "DOCKER_HOST" else ctx.is_our_docker_context(value)
         if not ours:

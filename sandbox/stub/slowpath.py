@@ -1,7 +1,7 @@
 """The docker stub's slow path: the policy core decides, then the real program runs or not.
 
 Invoked by the session's stub scripts as
-    python -I -m sandbox.cli.stub SESSION_DIR PROGRAM ARGS...
+    python -I -m sandbox.stub.slowpath SESSION_DIR PROGRAM ARGS...
 """
 
 from __future__ import annotations
@@ -9,23 +9,23 @@ from __future__ import annotations
 import os
 import sys
 
-from .failsafe import load_session_or_refuse, refuse_on_error
-from ..gate import gate, record_exit, session_context, session_policy
+from ..session.failsafe import load_session_or_refuse, refuse_on_error
+from ..broker.enforce import gate, record_exit, session_context, session_policy
 from ..policy import Decision, Finding
+from ..policy.context import DAEMON_VARIABLES
 from ..policy.engine import judge_argv
 from ..policy.packs import ALL_RULES
-from ..runner import die_like, run_forwarding
-from ..session import Session
+from ..session.runner import die_like, run_forwarding
+from ..session.record import Session
 
-_TARGET_ENV = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG")
 
 
 def env_findings(session: Session, argv: list[str], environ) -> list[Finding]:
-    """A DOCKER_HOST, DOCKER_CONTEXT or DOCKER_CONFIG set inside the session is a daemon override."""
+    """A daemon variable (DOCKER_HOST, DOCKER_CONFIG, DOCKER_CERT_PATH...) set inside the session is a daemon override."""
     rule = ALL_RULES["docker.host.override"]
     policy = session_policy(session)
     out = []
-    for name in _TARGET_ENV:
+    for name in DAEMON_VARIABLES:
         value = environ.get(name)
         if value and value != session.docker_env.get(name):
             out.append(Finding(tuple(argv), policy.verdict_for(rule), rule.id, rule.reason, rule.alternative, f"{name}={value}"))
@@ -38,7 +38,7 @@ def main(args: list[str] | None = None) -> None:
 
 def _main(args: list[str]) -> None:
     if len(args) < 2:
-        sys.stderr.write("usage: python -m sandbox.cli.stub SESSION_DIR PROGRAM [ARGS...]\n")
+        sys.stderr.write("usage: python -m sandbox.stub.slowpath SESSION_DIR PROGRAM [ARGS...]\n")
         raise SystemExit(2)
     session_dir, program, rest = args[0], args[1], args[2:]
     argv = [program, *rest]
@@ -56,7 +56,7 @@ def _main(args: list[str]) -> None:
         sys.stderr.write(f"wingman-run: {program}: not installed outside the session\n")
         record_exit(session, result, "stub", 127)
         raise SystemExit(127)
-    env = {k: v for k, v in os.environ.items() if k not in _TARGET_ENV and k not in ("DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY")}
+    env = {k: v for k, v in os.environ.items() if k not in DAEMON_VARIABLES}
     env.update(session.docker_env)
     status = run_forwarding([real, *rest], env)
     record_exit(session, result, "stub", status)

@@ -14,11 +14,11 @@ import os
 import shlex
 from pathlib import Path
 
-from .resources import shell_hooks_dir
-from .policy.packs import BY_COMMAND
-from .session import GUARDED_PROGRAMS, Session
+from ..resources import shell_hooks_dir
+from ..policy.packs import BY_COMMAND
+from ..session.layout import HOOKS_DIR
+from ..session.record import GUARDED_PROGRAMS, Session
 
-HOOKS_DIR = "hooks"
 ZSH_STARTUP_FILES = (".zshenv", ".zprofile", ".zshrc", ".zlogin", ".zlogout")
 
 # Text that disables or sidesteps the hooks, or carries a nested shell past them

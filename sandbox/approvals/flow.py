@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
-from .approval_setup import session_settings
-from .approvals import ApprovalConfigError, ApprovalSubject
-from .approvals import ask as ask_wingman
-from .approvals import grants
-from .approvals.targets import docker_targets
-from .policy import Decision, Finding, Verdict
-from .policy.packs import pack_of_rule
-from .policy.packs.docker import parse_targets
+from .setup import session_settings
+from . import ApprovalConfigError, ApprovalSubject
+from . import ask as ask_wingman
+from . import grants
+from .targets import docker_targets
+from ..policy import Decision, Finding, Verdict
+from ..policy.packs import pack_of_rule
+from ..policy.packs.docker import parse_targets
 
 
 def ask(session, decision: Decision, *, layer: str, argv, cwd: str, shown: str, stream: TextIO):

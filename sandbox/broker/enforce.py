@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence, TextIO
 
-from . import audit
-from .policy import Context, Decision, Policy, Verdict
-from .policy.profile import policy_from
-from .render import command_text, refusal
-from .session import Session
+from .. import audit
+from ..policy import Context, Decision, Policy, Verdict
+from ..policy.profile import policy_from
+from ..render import command_text, refusal
+from ..session.record import Session
 
 
 @dataclass
@@ -83,6 +83,6 @@ def record_exit(session: Session, result: GateResult, layer: str, status: int) -
 
 def _ask(session: Session, decision: Decision, *, layer: str, argv, cwd: str, shown: str, stream: TextIO):
     """(allowed, approval record, why refused). Without an approval service, ask is a refusal."""
-    from .approval_flow import ask  # imported only when a command is held: it pulls in the HTTP client
+    from ..approvals.flow import ask  # imported only when a command is held: it pulls in the HTTP client
 
     return ask(session, decision, layer=layer, argv=argv, cwd=cwd, shown=shown, stream=stream)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import platformdirs
 
-from .policy.packs import known_pack, known_rule
-from .policy.profile import Policy, ProfileError, merge, parse_profile_text, policy_from
-from .resources import builtin_profiles_dir
+from ..policy.packs import known_pack, known_rule
+from ..policy.profile import Policy, ProfileError, merge, parse_profile_text, policy_from
+from ..resources import builtin_profiles_dir
 
 APP = "wingman-run"
 PROJECT_FILE = ".wingman.yaml"

@@ -10,10 +10,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .approvals.config import ApprovalConfigError, WingmanSettings, load_settings, read_settings, save_settings
-from .profiles import ResolvedProfile, user_config_dir
+from .config import ApprovalConfigError, WingmanSettings, load_settings, read_settings, save_settings
+from ..session.profiles import ResolvedProfile, user_config_dir
 
-SETTINGS_FILE = "approvals.json"
+from ..session.layout import APPROVAL_SETTINGS as SETTINGS_FILE
 
 
 @dataclass(frozen=True)

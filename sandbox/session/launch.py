@@ -1,8 +1,8 @@
-"""A session: its id, private runtime directory, shims, scrubbed environment and record.
+"""Launch a session: record the daemon and the real binaries, create the directory, scrub the environment.
 
-Everything the stubs and hooks need later is recorded here, before the
-environment is scrubbed, so that nothing inside the session can change which
-daemon they talk to or which policy applies.
+Everything the stubs, hooks and broker need later is recorded here, before
+the environment is scrubbed, so that nothing inside the session can change
+which daemon they talk to or which policy applies.
 """
 
 from __future__ import annotations
@@ -15,67 +15,12 @@ import socket
 import subprocess
 import sys
 import time
-import warnings
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import platformdirs
-
+from ..policy.context import DAEMON_VARIABLES
+from .layout import STUB_MARK
 from .profiles import ResolvedProfile
-
-APP = "wingman-run"
-SESSION_FILE = "session.json"
-STUB_MARK = "# wingman-run stub"
-GUARDED_PROGRAMS = ("docker", "docker-compose", "podman")
-# DOCKER_CONFIG too: its config.json names the current context, so it can repoint docker.
-DOCKER_ENV = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "DOCKER_CONFIG")
-
-
-def runtime_root() -> Path:
-    chosen = os.environ.get("WINGMAN_RUNTIME_DIR")
-    if chosen:
-        return Path(chosen)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        return Path(platformdirs.user_runtime_dir(APP))
-
-
-@dataclass
-class Session:
-    id: str
-    dir: str
-    created: float
-    cwd: str
-    project_dir: str
-    assistant: str
-    host: str
-    profile_name: str
-    profile_sources: list[str]
-    profile: dict
-    audit_log: str
-    python: str
-    real: dict[str, str] = field(default_factory=dict)  # program -> real binary path
-    docker_env: dict[str, str] = field(default_factory=dict)  # what the stubs give the real docker
-
-    @property
-    def path(self) -> Path:
-        return Path(self.dir)
-
-    @property
-    def shim_dir(self) -> Path:
-        return self.path / "bin"
-
-    def save(self) -> None:
-        target = self.path / SESSION_FILE
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=1))
-        os.chmod(tmp, 0o600)
-        tmp.replace(target)
-
-    @classmethod
-    def load(cls, directory: Path) -> "Session":
-        data = json.loads((Path(directory) / SESSION_FILE).read_text())
-        return cls(**data)
+from .record import GUARDED_PROGRAMS, Session, runtime_root
 
 
 def new_session_id() -> str:
@@ -107,7 +52,7 @@ def recorded_docker_env(environ) -> dict[str, str]:
     so that `docker context use` or another DOCKER_CONFIG inside the session
     cannot move the stubs to another daemon.
     """
-    recorded = {k: environ[k] for k in DOCKER_ENV if environ.get(k) and k != "DOCKER_CONTEXT"}
+    recorded = {k: environ[k] for k in DAEMON_VARIABLES if environ.get(k) and k != "DOCKER_CONTEXT"}
     if "DOCKER_HOST" not in recorded:
         context = environ.get("DOCKER_CONTEXT")
         if not context:
@@ -146,7 +91,7 @@ def scrubbed_environment(session: Session, environ, extra_scrub: list[str]) -> d
     """The child's environment: docker targets and approval keys gone, shims first on PATH."""
     env = {}
     for name, value in environ.items():
-        if name in DOCKER_ENV or name in extra_scrub:
+        if name in DAEMON_VARIABLES or name in extra_scrub:
             continue
         if name.startswith("WINGMAN_APPROVAL_") and "KEY" in name:
             continue

@@ -1,7 +1,7 @@
 """The shell hooks' slow path: the policy core judges shell text, the gate audits and refuses.
 
 Invoked by the session's bash and zsh hooks as
-    python -I -m sandbox.cli.hook SESSION_DIR SHELL SCOPE TEXT
+    python -I -m sandbox.hooks.slowpath SESSION_DIR SHELL SCOPE TEXT
 
 SCOPE says what TEXT is:
   script   a `-c` string or a script file's text, before its first command runs:
@@ -21,8 +21,8 @@ from __future__ import annotations
 import os
 import sys
 
-from .failsafe import load_session_or_refuse, refuse_on_error
-from ..gate import gate, session_context, session_policy
+from ..session.failsafe import load_session_or_refuse, refuse_on_error
+from ..broker.enforce import gate, session_context, session_policy
 from ..policy import Decision, Verdict, decide_argv, decide_text
 from ..policy.engine import program_name
 from ..policy.shell import Unparsable, parse_commands
@@ -81,7 +81,7 @@ def main(args: list[str] | None = None) -> None:
 
 def _main(args: list[str]) -> None:
     if len(args) != 4 or args[2] not in SCOPES:
-        sys.stderr.write("usage: python -m sandbox.cli.hook SESSION_DIR SHELL script|command TEXT\n")
+        sys.stderr.write("usage: python -m sandbox.hooks.slowpath SESSION_DIR SHELL script|command TEXT\n")
         raise SystemExit(2)
     session_dir, shell, scope, text = args
     session = load_session_or_refuse(session_dir, text)

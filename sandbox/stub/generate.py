@@ -14,14 +14,16 @@ import os
 import shlex
 from pathlib import Path
 
-from .policy.packs.docker import RULES as DOCKER_RULES
-from .policy.packs.docker_grammar import (
+from ..policy.packs.docker import RULES as DOCKER_RULES
+from ..policy.packs.docker_grammar import (
     COMPOSE_COMMANDS, COMPOSE_FLAG_OPTIONS, COMPOSE_VALUE_OPTIONS, DOCKER_FLAG_OPTIONS,
     DOCKER_VALUE_OPTIONS, GROUPS, HOST_OPTIONS, CONTEXT_OPTIONS, SHORTCUTS, SINGLES,
 )
-from .policy.profile import Policy
-from .policy.verdict import Verdict
-from .session import STUB_MARK, Session
+from ..policy.profile import Policy
+from ..policy.verdict import Verdict
+from ..policy.context import DAEMON_VARIABLES
+from ..session.layout import STUB_MARK
+from ..session.record import Session
 
 # Arguments that turn an allowed compose command into a risky one: the fast
 # path defers when one of them may be present (over-deferring is harmless).
@@ -159,7 +161,7 @@ __wr_log={audit_log}
 __wr_prog={program_q}
 
 __wr_slow() {{
-  exec {python} -I -m sandbox.cli.stub "$__wr_dir" "$__wr_prog" "$@"
+  exec {python} -I -m sandbox.stub.slowpath "$__wr_dir" "$__wr_prog" "$@"
 }}
 
 {classify}
@@ -192,7 +194,7 @@ __wr_run() {{
   __wr_status=$?
 }}
 
-[[ -n $__wr_real && -z ${{DOCKER_HOST-}}${{DOCKER_CONTEXT-}}${{DOCKER_CONFIG-}} ]] || __wr_slow "$@"
+[[ -n $__wr_real && -z {daemon_vars} ]] || __wr_slow "$@"
 __wr_classify "$@" || __wr_slow "$@"
 __wr_argv="\"$__wr_prog\""
 for __wr_a; do
@@ -216,7 +218,7 @@ exit "$__wr_status"
 _SLOW_ONLY = r'''#!/bin/sh
 {mark} for {program}, session {session_id}. Generated at session start.
 # This machine's bash cannot run the fast path: every call goes to the policy core.
-exec {python} -I -m sandbox.cli.stub {session_dir} {program_q} "$@"
+exec {python} -I -m sandbox.stub.slowpath {session_dir} {program_q} "$@"
 '''
 
 
@@ -232,6 +234,7 @@ def render_stub(session: Session, program: str, policy: Policy, bash: str | None
     return _TEMPLATE.format(
         **fields, bash=bash, real=_q(session.real.get(program, "")), audit_log=_q(session.audit_log),
         classify=classify_function(program, policy, compose_file), exports=exports or "  :",
+        daemon_vars="".join(f"${{{name}-}}" for name in DAEMON_VARIABLES),
     )
 
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from ..session import Session
+from .record import Session
 
 
 def refuse_on_error(main: Callable[[list[str]], None], args: list[str]) -> None:

@@ -1,0 +1,1 @@
+"""The bash and zsh hooks: their set-up and their slow path."""

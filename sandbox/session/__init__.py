@@ -1,0 +1,1 @@
+"""A session: its record and directory, its profile, and how it is launched."""

@@ -1,0 +1,1 @@
+"""The PATH stubs: their generator, their bash template and their slow path."""

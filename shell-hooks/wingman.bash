@@ -3,7 +3,7 @@
 # (non-interactive) and --rcfile (interactive).
 #
 # Thin on purpose: every decision comes from the policy core
-# (python -I -m sandbox.cli.hook). This file only decides, as cheaply as it
+# (python -I -m sandbox.hooks.slowpath). This file only decides, as cheaply as it
 # can, whether a command is worth asking about.
 
 # =============================================================================
@@ -86,7 +86,7 @@ __WINGMAN_SHADOW=
 # The policy core decides; 0 runs the command. Anything else refuses, a
 # checker that cannot start included (fail closed).
 __wingman_ask() {
-  "$__WINGMAN_PYTHON" -I -m sandbox.cli.hook "$__WINGMAN_SESSION_DIR" bash "$@"
+  "$__WINGMAN_PYTHON" -I -m sandbox.hooks.slowpath "$__WINGMAN_SESSION_DIR" bash "$@"
   \builtin local __wingman_status=$?
   if ((__wingman_status == 0 || __wingman_status == 1)); then
     \builtin return "$__wingman_status"

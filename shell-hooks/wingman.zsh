@@ -3,7 +3,7 @@
 # sources it after setting __WINGMAN_STARTUP to its own name.
 #
 # Thin on purpose: every decision comes from the policy core
-# (python -I -m sandbox.cli.hook). This file only decides, as cheaply as it
+# (python -I -m sandbox.hooks.slowpath). This file only decides, as cheaply as it
 # can, whether a command is worth asking about.
 
 # =============================================================================
@@ -94,7 +94,7 @@ fi
 # The policy core decides; 0 runs the command. Anything else refuses, a
 # checker that cannot start included (fail closed).
 __wingman_ask() {
-  "$__WINGMAN_PYTHON" -I -m sandbox.cli.hook "$__WINGMAN_SESSION_DIR" zsh "$@"
+  "$__WINGMAN_PYTHON" -I -m sandbox.hooks.slowpath "$__WINGMAN_SESSION_DIR" zsh "$@"
   \builtin local __wingman_status=$?
   if ((__wingman_status == 0 || __wingman_status == 1)); then
     \builtin return $__wingman_status

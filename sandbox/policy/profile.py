@@ -11,6 +11,7 @@ import yaml
 from .verdict import VERDICT_NAMES, Rule, Verdict
 
 LEVELS = ("default", "strict")
+ISOLATION = ("auto", "required", "off")
 
 
 class ProfileError(Exception):
@@ -34,6 +35,8 @@ SCHEMA: dict[str, Any] = {
     "rules": "rules",
     "env": {"scrub": "strings"},
     "audit": {"path": str},
+    # OS isolation of the session (the real Docker socket hidden behind the API guard).
+    "isolation": "isolation",
     "approvals": {
         "backend": ("none", "wingman"),
         "timeout_seconds": "number",
@@ -156,6 +159,10 @@ def _check_value(node, spec, source: str, where: str, known_rule, known_pack):
     elif spec == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise ProfileError(source, _line(node), f"'{where}' must be a number of seconds, 0 or more (got {value!r})")
+    elif spec == "isolation":
+        value = "off" if value is False else value  # YAML 1.1 reads a bare `off` as false
+        if value not in ISOLATION:
+            raise ProfileError(source, _line(node), f"'{where}' must be one of: {', '.join(ISOLATION)} (got {value!r})")
     elif isinstance(spec, tuple):
         if value not in spec:
             raise ProfileError(source, _line(node), f"'{where}' must be one of: {', '.join(spec)} (got {value!r})")

@@ -122,7 +122,22 @@ def _build_rules():
     rules["docker.host.override"] = risky_rule(
         "docker.host.override", "points docker at another daemon than the session's (-H, --host, --context, DOCKER_HOST)",
         "drop -H/--context: the session already talks to the right daemon", Verdict.DENY, Verdict.DENY)
+    for key, (reason, alternative) in _HOST_ACCESS.items():
+        rule_id = f"docker.container.create.{key}"
+        rules[rule_id] = risky_rule(rule_id, reason, alternative)
     return rules
+
+
+# Containers that reach past their own walls, seen in the API call that creates them
+# (the Docker API guard): whoever runs inside such a container controls the host or its daemon.
+_HOST_ACCESS: dict[str, tuple[str, str | None]] = {
+    "docker_socket": ("mounts a container engine's socket (or a directory holding one: /, /run, /var/run) into a container, which then controls the daemon past every guard",
+                      "mount only the project's files; ask the user if the container must drive docker"),
+    "privileged": ("creates a privileged container: every device and kernel capability of the host", "drop --privileged; add the one --cap-add or --device it needs"),
+    "host_pid": ("shares the host's process namespace (--pid host): the container sees and can signal every process", "leave the container its own PID namespace"),
+    "host_network": ("shares the host's network namespace (--network host): the container reaches every local service and port", "publish the ports it needs with -p"),
+    "cap_sys_admin": ("adds CAP_SYS_ADMIN or ALL capabilities, as good as --privileged", "add only the narrow capability it needs"),
+}
 
 
 RULES = _build_rules()

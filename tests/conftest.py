@@ -33,11 +33,15 @@ WINGMAN_SANDBOX = _tool("wingman-sandbox")
 
 @pytest.fixture(scope="session")
 def engine():
-    """The real engine with the acceptance fixtures. In CI a missing engine fails, never skips."""
+    """The real engine with this run's fixtures. In CI a missing engine fails, never skips.
+    At the end of the session, pass or fail, the run removes what it made and nothing else."""
     if not fixtures_engine.engine_available():
         pytest.fail("the Docker engine does not answer: run tests/engine.sh start (CI does)")
-    fixtures_engine.ensure_fixtures()
-    return fixtures_engine
+    try:
+        fixtures_engine.ensure_fixtures()
+        yield fixtures_engine
+    finally:
+        fixtures_engine.remove_own_objects()
 
 
 @pytest.fixture()

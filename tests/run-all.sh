@@ -29,6 +29,10 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test]'
 
+# One id names and labels every object this run makes on the engine, so runs
+# sharing an engine (or a developer's own containers) never meet.
+export WINGMAN_TEST_RUN=${WINGMAN_TEST_RUN:-wt$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')}
+echo "== test run $WINGMAN_TEST_RUN"
 trap 'bash tests/engine.sh stop' EXIT
 echo "== docker engine"
 bash tests/engine.sh start

@@ -8,16 +8,16 @@ import time
 
 import pytest
 
-from fixtures_engine import container_state, docker
+from fixtures_engine import LABEL, container_state, docker, names
 from wingman_fixture import KEYS, wingman_server  # noqa: F401
 
-TARGET = "wm-approval-target"
+TARGET = names.unique("approval-target")
 
 
 @pytest.fixture()
 def target(engine):
     docker("rm", "-f", TARGET, check=False)
-    docker("run", "-d", "--name", TARGET, "--label", "wingman-test=1", "--network", "none", "wingman-test:latest", "sleep", "1d")
+    docker("run", "-d", "--name", TARGET, "--label", LABEL, "--network", "none", "wingman-test:latest", "sleep", "1d")
     yield TARGET
     docker("rm", "-f", TARGET, check=False)
 

@@ -9,6 +9,7 @@ import pexpect
 import pytest
 
 from conftest import WINGMAN_RUN
+from fixtures_engine import names
 
 DATA = Path(__file__).parent / "data"
 PROMPT = "PROMPT> "
@@ -62,15 +63,15 @@ def test_typed_commands(shell, tmp_path, wingman_home, fixtures_intact, engine):
     child.expect_exact("ready-21")
     child.expect_exact(PROMPT)
 
-    child.sendline("/usr/bin/docker stop victim")
-    child.expect_exact("wingman-run: refused: /usr/bin/docker stop victim")
+    child.sendline(names.apply("/usr/bin/docker stop victim"))
+    child.expect_exact(names.apply("wingman-run: refused: /usr/bin/docker stop victim"))
     child.expect_exact(PROMPT)
 
     child.sendline("echo next-$((1 + 1))")
     child.expect_exact("next-2")
     child.expect_exact(PROMPT)
 
-    child.sendline("command docker kill victim")  # again, after the user's hooks have settled in
+    child.sendline(names.apply("command docker kill victim"))  # again, after the user's hooks have settled in
     child.expect_exact("wingman-run: refused:")
     child.expect_exact(PROMPT)
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from fixtures_engine import names
+
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "hooks_bench.py"
 
 
@@ -65,10 +67,10 @@ def test_text_naming_a_guarded_program_goes_to_the_core(shell, session_shells, e
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
 def test_a_checker_that_cannot_start_refuses(shell, session_shells, fixtures_intact, engine):
     session_shells.python.write_text("#!/bin/sh\nexit 127\n")
-    result = session_shells.run(shell, "-c", "/usr/bin/docker stop victim; echo after")
+    result = session_shells.run(shell, "-c", names.apply("/usr/bin/docker stop victim; echo after"))
     assert result.returncode == 1
     assert "after" not in result.stdout
-    assert "wingman-run: refused: /usr/bin/docker stop victim" in result.stderr
+    assert names.apply("wingman-run: refused: /usr/bin/docker stop victim") in result.stderr
     assert "could not run" in result.stderr
     assert engine.snapshot() == fixtures_intact
 

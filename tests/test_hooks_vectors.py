@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from fixtures_engine import names
+
 VECTORS = yaml.safe_load((Path(__file__).parent / "data" / "vectors.yaml").read_text())
 SHELLS = ("bash", "zsh")
 HOOK_AND_STUB = [v for v in VECTORS if v["layer"] in ("hooks", "stub")]
@@ -63,7 +65,7 @@ def _refused(result, home, engine, before, *, exits_nonzero=True):
 @pytest.mark.parametrize("shell", SHELLS)
 @pytest.mark.parametrize("vector", [v for v in HOOK_AND_STUB if v["expect"] == "blocked"], ids=lambda v: v["id"])
 def test_blocked_vector(vector, shell, fixtures_intact, wingman_home, engine):
-    result = wingman_home.run("--", shell, "-c", vector["command"])
+    result = wingman_home.run("--", shell, "-c", names.apply(vector["command"]))
     refusals = _refused(result, wingman_home, engine, fixtures_intact)
     if vector["layer"] == "hooks":
         assert any(e["layer"] == "hook" for e in refusals), refusals
@@ -73,14 +75,15 @@ def test_blocked_vector(vector, shell, fixtures_intact, wingman_home, engine):
 @pytest.mark.parametrize("vector", [v for v in HOOK_AND_STUB if v["expect"] == "allowed"], ids=lambda v: v["id"])
 def test_allowed_vector(vector, shell, fixtures_intact, wingman_home, engine):
     def outside():
-        return subprocess.run([shell, "-c", vector["command"]], env=wingman_home.env, cwd=wingman_home.root,
+        return subprocess.run([shell, "-c", names.apply(vector["command"])], env=wingman_home.env, cwd=wingman_home.root,
                               capture_output=True, text=True, timeout=60)
 
     before = outside()
-    inside = wingman_home.run("--", shell, "-c", vector["command"])
+    inside = wingman_home.run("--", shell, "-c", names.apply(vector["command"]))
     after = outside()
     assert inside.returncode == 0, inside.stderr
-    assert inside.stdout in (before.stdout, after.stdout)  # "Up 2 minutes" may tick between runs
+    # "Up 2 minutes" may tick between runs
+    assert names.listing(inside.stdout) in (names.listing(before.stdout), names.listing(after.stdout))
     assert inside.stderr in (before.stderr, after.stderr)
     assert engine.snapshot() == fixtures_intact
     assert not [e for e in wingman_home.events() if e["event"] == "decision" and e["verdict"] != "allow"]
@@ -89,7 +92,7 @@ def test_allowed_vector(vector, shell, fixtures_intact, wingman_home, engine):
 @pytest.mark.parametrize("shell", SHELLS)
 @pytest.mark.parametrize("name", sorted(TAMPERING))
 def test_tampering_is_refused(name, shell, fixtures_intact, wingman_home, engine):
-    result = wingman_home.run("--", shell, "-c", TAMPERING[name])
+    result = wingman_home.run("--", shell, "-c", names.apply(TAMPERING[name]))
     refusals = _refused(result, wingman_home, engine, fixtures_intact)
     assert any(e["layer"] == "hook" for e in refusals), refusals
 
@@ -97,7 +100,7 @@ def test_tampering_is_refused(name, shell, fixtures_intact, wingman_home, engine
 @pytest.mark.parametrize("shell", SHELLS)
 @pytest.mark.parametrize("name", sorted(HIDDEN))
 def test_commands_no_text_shows_are_refused_as_they_run(name, shell, fixtures_intact, wingman_home, engine):
-    result = wingman_home.run("--", shell, "-c", HIDDEN[name])
+    result = wingman_home.run("--", shell, "-c", names.apply(HIDDEN[name]))
     ends_shell = (name, shell) in ENDS_THE_SHELL
     refusals = _refused(result, wingman_home, engine, fixtures_intact, exits_nonzero=ends_shell)
     assert {e["layer"] for e in refusals} == {"hook"}
@@ -112,8 +115,8 @@ def test_commands_no_text_shows_are_refused_as_they_run(name, shell, fixtures_in
 @pytest.mark.parametrize("shell", SHELLS)
 def test_a_script_goes_on_after_its_refused_command(shell, tmp_path, fixtures_intact, wingman_home, engine):
     script = tmp_path / "deploy.sh"
-    script.write_text("echo start\ndocker ps -q >/dev/null\n/usr/bin/docker stop victim\necho after $?\n"
-                      "/usr/bin/docker kill victim && echo killed || echo refused again\n")
+    script.write_text(names.apply("echo start\ndocker ps -q >/dev/null\n/usr/bin/docker stop victim\necho after $?\n"
+                                  "/usr/bin/docker kill victim && echo killed || echo refused again\n"))
     result = wingman_home.run("--", shell, str(script))
     _refused(result, wingman_home, engine, fixtures_intact, exits_nonzero=False)
     assert result.stdout == "start\nafter 1\nrefused again\n"
@@ -123,7 +126,7 @@ def test_a_script_goes_on_after_its_refused_command(shell, tmp_path, fixtures_in
 def test_a_refused_command_fails_and_the_string_goes_on(shell, fixtures_intact, wingman_home, engine):
     """The refused command is not run, $? is non-zero, and the next one runs as after a failure."""
     command = "docker ps -q >/dev/null; /usr/bin/docker stop victim; echo status $?; env docker kill victim; echo status $?"
-    result = wingman_home.run("--", shell, "-c", command)
+    result = wingman_home.run("--", shell, "-c", names.apply(command))
     _refused(result, wingman_home, engine, fixtures_intact, exits_nonzero=False)
     assert result.stdout == "status 1\nstatus 1\n"
     assert result.stderr.count("wingman-run: refused:") == 2
@@ -131,6 +134,6 @@ def test_a_refused_command_fails_and_the_string_goes_on(shell, fixtures_intact, 
 
 @pytest.mark.parametrize("shell", SHELLS)
 def test_a_refused_last_command_is_the_shells_status(shell, fixtures_intact, wingman_home, engine):
-    result = wingman_home.run("--", shell, "-c", "echo first; /usr/bin/docker stop victim")
+    result = wingman_home.run("--", shell, "-c", names.apply("echo first; /usr/bin/docker stop victim"))
     _refused(result, wingman_home, engine, fixtures_intact)
     assert result.stdout == "first\n" and result.returncode == 1

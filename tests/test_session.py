@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from fixtures_engine import names
+
 
 def test_docker_targets_and_keys_are_scrubbed_but_docker_still_works(wingman_home, engine):
     outside = {
@@ -20,7 +22,7 @@ def test_docker_targets_and_keys_are_scrubbed_but_docker_still_works(wingman_hom
     result = wingman_home.run("--", "bash", "-c", script, env=outside)
     assert result.returncode == 0, result.stderr
     assert "host=[] context=[]" in result.stdout
-    assert "victim" in result.stdout.split()
+    assert names["victim"] in result.stdout.split()
     for secret in ("req-secret-123", "read-secret-456", "legacy-secret-789", "/nonexistent"):
         assert secret not in result.stdout
     assert "WINGMAN_SESSION=" in result.stdout
@@ -102,7 +104,7 @@ def test_project_profile_changes_the_verdict(wingman_home, tmp_path, engine, fix
 
 
 def test_strict_profile_refuses_outright(wingman_home, engine, fixtures_intact):
-    result = wingman_home.run("--profile", "strict", "--", "docker", "stop", "victim")
+    result = wingman_home.run("--profile", "strict", "--", "docker", "stop", names["victim"])
     assert result.returncode == 1
     assert "docker.container.stop (deny)" in result.stderr
     assert engine.snapshot() == fixtures_intact

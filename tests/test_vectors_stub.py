@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from fixtures_engine import names
+
 VECTORS = yaml.safe_load((Path(__file__).parent / "data" / "vectors.yaml").read_text())
 STUB_VECTORS = [v for v in VECTORS if v["layer"] == "stub"]
 
@@ -18,7 +20,7 @@ def _bash_outside(command: str, env: dict) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("vector", [v for v in STUB_VECTORS if v["expect"] == "blocked"], ids=lambda v: v["id"])
 def test_blocked_vector_leaves_fixtures_alone(vector, fixtures_intact, wingman_home, engine):
-    result = wingman_home.run("--", "bash", "-c", vector["command"])
+    result = wingman_home.run("--", "bash", "-c", names.apply(vector["command"]))
     assert result.returncode != 0, result.stdout + result.stderr
     assert engine.snapshot() == fixtures_intact
     assert "wingman-run: refused:" in result.stderr
@@ -29,12 +31,12 @@ def test_blocked_vector_leaves_fixtures_alone(vector, fixtures_intact, wingman_h
 
 @pytest.mark.parametrize("vector", [v for v in STUB_VECTORS if v["expect"] == "allowed"], ids=lambda v: v["id"])
 def test_allowed_vector_runs_untouched(vector, fixtures_intact, wingman_home, engine):
-    before = _bash_outside(vector["command"], wingman_home.env)
-    inside = wingman_home.run("--", "bash", "-c", vector["command"])
-    after = _bash_outside(vector["command"], wingman_home.env)
+    before = _bash_outside(names.apply(vector["command"]), wingman_home.env)
+    inside = wingman_home.run("--", "bash", "-c", names.apply(vector["command"]))
+    after = _bash_outside(names.apply(vector["command"]), wingman_home.env)
     assert inside.returncode == 0, inside.stderr
     # "Up 2 minutes" may tick between runs: the output must equal one of the runs around it.
-    assert inside.stdout in (before.stdout, after.stdout)
+    assert names.listing(inside.stdout) in (names.listing(before.stdout), names.listing(after.stdout))
     assert engine.snapshot() == fixtures_intact
     decisions = [e for e in wingman_home.events() if e["event"] == "decision"]
     assert decisions and all(e["verdict"] == "allow" for e in decisions)

@@ -1,6 +1,6 @@
 """wingman-run: start a command (an AI assistant, a shell, anything) inside a guarded session.
 
-    wingman-run [--profile NAME|PATH] [--] COMMAND [ARGS...]
+    wingman-run [--profile NAME|PATH] [--assistant NAME] [--] COMMAND [ARGS...]
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from ..policy.profile import ProfileError
 from ..session.profiles import resolve
 from ..session.launch import bash_supports_fast_path, create, find_bash, scrubbed_environment
 from ..session.record import GUARDED_PROGRAMS
+from ..assistants.names import ADAPTERS as ASSISTANT_NAMES
 from ..session.spawn import resolve_command, run
 from ..stub.generate import write_stubs
 
-USAGE = """usage: wingman-run [--profile NAME|PATH] [--] COMMAND [ARGS...]
+USAGE = """usage: wingman-run [--profile NAME|PATH] [--assistant NAME] [--] COMMAND [ARGS...]
 
 Runs COMMAND (default: your shell) in a session where destructive docker
 commands are refused or sent to Wingman for approval, and every decision is
@@ -26,6 +27,8 @@ written to the audit log. Manage profiles and read the log with wingman-sandbox.
 
 options:
   --profile NAME|PATH  the profile to apply (default: the project's .wingman.yaml, else 'default')
+  --assistant NAME     which assistant's own hook to add: claude, codex, gemini, cursor
+                       (default: recognised from COMMAND's name, also through npx or a full path)
   -h, --help           show this help
   --version            show the version
 """
@@ -36,8 +39,8 @@ def fail(message: str, status: int) -> None:
     raise SystemExit(status)
 
 
-def parse_args(args: list[str]) -> tuple[str | None, list[str]]:
-    profile = None
+def parse_args(args: list[str]) -> tuple[str | None, str | None, list[str]]:
+    profile = assistant = None
     i = 0
     while i < len(args):
         word = args[i]
@@ -60,10 +63,16 @@ def parse_args(args: list[str]) -> tuple[str | None, list[str]]:
             profile = word.split("=", 1)[1]
             i += 1
             continue
+        if word == "--assistant" or word.startswith("--assistant="):
+            assistant = word.split("=", 1)[1] if "=" in word else (args[i + 1] if i + 1 < len(args) else "")
+            if assistant not in ASSISTANT_NAMES:
+                fail(f"--assistant needs one of {', '.join(ASSISTANT_NAMES)}", 2)
+            i += 1 if "=" in word else 2
+            continue
         if word.startswith("-") and word != "-":
             fail(f"unknown option {word} (see wingman-run --help)", 2)
         break
-    return profile, args[i:]
+    return profile, assistant, args[i:]
 
 
 def default_shell(environ) -> str:
@@ -77,7 +86,7 @@ def default_shell(environ) -> str:
 
 def main(args: list[str] | None = None) -> None:
     args = sys.argv[1:] if args is None else args
-    selector, command = parse_args(args)
+    selector, assistant, command = parse_args(args)
     environ = dict(os.environ)
     cwd = os.getcwd()
     try:

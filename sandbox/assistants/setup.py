@@ -1,0 +1,222 @@
+"""Add the assistant's own shell-tool hook to this one launch, never to the user's settings files.
+
+  claude        --settings SESSION_DIR/assistants/claude-settings.json, inserted after the program word;
+                Claude Code merges it with the user's own settings (a --settings the user gave is merged
+                into ours, their file left as it is).
+  codex         -c hooks.PreToolUse=[...] after the program word: a per-run override layered over the
+                user's ~/.codex/config.toml, which stays in force and untouched. A session config home
+                would have to copy the user's auth, history and sessions, and would lose what Codex
+                writes there.
+  gemini        GEMINI_CLI_SYSTEM_SETTINGS_PATH -> a session copy of the system settings Gemini CLI would
+                have read (the admin's file, if any) plus our BeforeTool hook; ~/.gemini is not touched.
+  cursor-agent  HOME -> a session home whose entries link to the user's own, except .cursor/hooks.json,
+                which is the user's hooks plus ours (Cursor reads hooks only from fixed places).
+  cursor        refused: it hands its arguments to a Cursor that may already run, outside the session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from .names import recognise
+from .program import write_program
+
+ASSISTANTS_DIR = "assistants"
+HOOK_NAME = "wingman-run"
+# Above the approval wait: the hook must outlive a human deciding, or the assistant gives up on it.
+HOOK_MARGIN_SECONDS = 60
+DEFAULT_APPROVAL_SECONDS = 300
+
+
+class AssistantSetupError(Exception):
+    """The assistant cannot be started protected; the message says what to do instead."""
+
+
+def prepare(command: list[str], session, env: dict, assistant: str | None) -> list[str]:
+    """The command to start, with the assistant's hook added for this session; writes session files, sets env."""
+    found = recognise(command, assistant)
+    if found is None:
+        return command
+    if found.adapter not in PREPARERS:
+        raise AssistantSetupError(f"unknown assistant {assistant!r} (known: claude, codex, gemini, cursor)")
+    if found.command == "cursor" and found.adapter == "cursor":
+        raise AssistantSetupError(
+            "refused: `cursor` hands its arguments to a Cursor that may already run, outside this session. "
+            "For a protected agent run `wingman-run cursor-agent`; for the editor, quit Cursor and start it "
+            "with `wingman-run -- cursor --user-data-dir DIR` (a separate instance that stays in the session).")
+    wait = approval_wait(session)
+    bash = find_bash()
+    hook = write_program(session, found.adapter, bash, wait + HOOK_MARGIN_SECONDS)
+    env["WINGMAN_ASSISTANT"] = found.adapter
+    return PREPARERS[found.adapter](command, found.index, session, env, str(hook), wait + HOOK_MARGIN_SECONDS)
+
+
+def find_bash() -> str:
+    for candidate in ("/usr/bin/bash", "/bin/bash", "/usr/local/bin/bash", "/opt/homebrew/bin/bash"):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    raise AssistantSetupError("no bash found for the assistant hook")
+
+
+def approval_wait(session) -> int:
+    """How long an approval may take in this session, in seconds."""
+    try:
+        from ..approvals.setup import session_settings
+
+        settings = session_settings(Path(session.dir))
+    except Exception:  # no approval service, or none readable: the wait is the profile's default
+        settings = None
+    if settings is not None:
+        return int(settings.timeout_seconds + settings.poll_seconds) + 1
+    approvals = (session.profile or {}).get("approvals") or {}
+    return int(approvals.get("timeout_seconds", DEFAULT_APPROVAL_SECONDS))
+
+
+def session_file(session, name: str, content: str) -> Path:
+    directory = Path(session.dir) / ASSISTANTS_DIR
+    directory.mkdir(mode=0o700, exist_ok=True)
+    path = directory / name
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(content)
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+    return path
+
+
+# -- Claude Code ------------------------------------------------------------------------------
+
+def claude_settings(hook: str, timeout: int) -> dict:
+    return {"hooks": {"PreToolUse": [
+        {"matcher": "Bash", "hooks": [{"type": "command", "command": shlex.quote(hook), "timeout": timeout}]}]}}
+
+
+def _user_settings_arg(command: list[str], start: int) -> tuple[int, int, str] | None:
+    """(first index, end index, value) of a --settings the user passed."""
+    for i in range(start, len(command)):
+        word = command[i]
+        if word == "--":
+            return None
+        if word == "--settings" and i + 1 < len(command):
+            return i, i + 2, command[i + 1]
+        if word.startswith("--settings="):
+            return i, i + 1, word.split("=", 1)[1]
+    return None
+
+
+def _load_claude_settings(value: str) -> dict:
+    try:
+        data = json.loads(value) if value.lstrip().startswith("{") else json.loads(Path(value).read_text())
+    except (OSError, ValueError) as exc:
+        raise AssistantSetupError(f"the --settings given to claude cannot be read ({exc})") from None
+    if not isinstance(data, dict):
+        raise AssistantSetupError("the --settings given to claude is not a JSON object")
+    return data
+
+
+def prepare_claude(command, index, session, env, hook, timeout) -> list[str]:
+    ours = claude_settings(hook, timeout)
+    given = _user_settings_arg(command, index + 1)
+    if given:
+        merged = _load_claude_settings(given[2])
+        hooks = merged.setdefault("hooks", {})
+        if not isinstance(hooks, dict):
+            raise AssistantSetupError("the --settings given to claude has a `hooks` that is not an object")
+        hooks["PreToolUse"] = [*(hooks.get("PreToolUse") or []), *ours["hooks"]["PreToolUse"]]
+        path = session_file(session, "claude-settings.json", json.dumps(merged, indent=1))
+        return [*command[:given[0]], "--settings", str(path), *command[given[1]:]]
+    path = session_file(session, "claude-settings.json", json.dumps(ours, indent=1))
+    return [*command[:index + 1], "--settings", str(path), *command[index + 1:]]
+
+
+# -- Codex CLI --------------------------------------------------------------------------------
+
+def _toml_string(text: str) -> str:
+    return json.dumps(text)  # a JSON string is a valid TOML basic string for these characters
+
+
+def codex_override(hook: str, timeout: int) -> str:
+    return (f'hooks.PreToolUse=[{{matcher="^Bash$",hooks=[{{type="command",command={_toml_string(shlex.quote(hook))},'
+            f'timeout_sec={timeout}}}]}}]')
+
+
+def prepare_codex(command, index, session, env, hook, timeout) -> list[str]:
+    return [*command[:index + 1], "-c", codex_override(hook, timeout), *command[index + 1:]]
+
+
+# -- Gemini CLI -------------------------------------------------------------------------------
+
+GEMINI_SYSTEM_SETTINGS = "GEMINI_CLI_SYSTEM_SETTINGS_PATH"
+
+
+def gemini_default_system_settings() -> str:
+    if sys.platform == "darwin":
+        return "/Library/Application Support/GeminiCli/settings.json"
+    return "/etc/gemini-cli/settings.json"
+
+
+def gemini_hook(hook: str, timeout: int) -> dict:
+    return {"matcher": "run_shell_command", "hooks": [
+        {"type": "command", "name": HOOK_NAME, "command": shlex.quote(hook), "timeout": timeout * 1000}]}
+
+
+def prepare_gemini(command, index, session, env, hook, timeout) -> list[str]:
+    original = env.get(GEMINI_SYSTEM_SETTINGS) or gemini_default_system_settings()
+    settings: dict = {}
+    if os.path.exists(original):
+        try:
+            settings = json.loads(Path(original).read_text())
+        except (OSError, ValueError) as exc:
+            raise AssistantSetupError(f"Gemini CLI's system settings {original} cannot be read ({exc}); "
+                                      "the session would drop them, so it does not start") from None
+        if not isinstance(settings, dict):
+            raise AssistantSetupError(f"Gemini CLI's system settings {original} are not a JSON object")
+    hooks = settings.setdefault("hooks", {})
+    hooks["BeforeTool"] = [*(hooks.get("BeforeTool") or []), gemini_hook(hook, timeout)]
+    # System settings win over the user's: hooks stay on even where the user switched them off.
+    settings.setdefault("hooksConfig", {})["enabled"] = True
+    path = session_file(session, "gemini-system-settings.json", json.dumps(settings, indent=1))
+    env[GEMINI_SYSTEM_SETTINGS] = str(path)
+    return command
+
+
+# -- Cursor agent -----------------------------------------------------------------------------
+
+def cursor_hooks(hook: str, user_hooks: dict | None) -> dict:
+    data = dict(user_hooks or {})
+    data.setdefault("version", 1)
+    hooks = dict(data.get("hooks") or {})
+    hooks["beforeShellExecution"] = [*(hooks.get("beforeShellExecution") or []), {"command": shlex.quote(hook)}]
+    data["hooks"] = hooks
+    return data
+
+
+def prepare_cursor(command, index, session, env, hook, timeout) -> list[str]:
+    real_home = Path(env.get("HOME") or os.path.expanduser("~"))
+    home = Path(session.dir) / ASSISTANTS_DIR / "cursor-home"
+    (home / ".cursor").mkdir(parents=True, mode=0o700)
+    user_hooks = None
+    if real_home.is_dir():
+        for entry in real_home.iterdir():
+            if entry.name != ".cursor":
+                (home / entry.name).symlink_to(entry)
+        cursor_dir = real_home / ".cursor"
+        if cursor_dir.is_dir():
+            for entry in cursor_dir.iterdir():
+                if entry.name != "hooks.json":
+                    (home / ".cursor" / entry.name).symlink_to(entry)
+            try:
+                user_hooks = json.loads((cursor_dir / "hooks.json").read_text())
+            except FileNotFoundError:
+                user_hooks = None
+            except (OSError, ValueError) as exc:
+                raise AssistantSetupError(f"your {cursor_dir / 'hooks.json'} cannot be read ({exc})") from None
+    (home / ".cursor" / "hooks.json").write_text(json.dumps(cursor_hooks(hook, user_hooks), indent=1))
+    env["HOME"] = str(home)
+    return command
+
+
+PREPARERS = {"claude": prepare_claude, "codex": prepare_codex, "gemini": prepare_gemini, "cursor": prepare_cursor}

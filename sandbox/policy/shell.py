@@ -13,11 +13,15 @@ import re
 import time
 from dataclasses import dataclass
 
-# Limits beyond which the input is refused rather than judged (fail closed).
-MAX_BYTES = 128 * 1024
+# Limits beyond which the input is refused rather than judged (fail closed). They count
+# bytes, pipeline stages, syntax nodes and depth, so the same text always gets the same answer.
+MAX_BYTES = 64 * 1024  # a commit message or heredoc of a few KB is common; 64 KB parses in ~30 ms
+MAX_PIPELINE_STAGES = 256  # tree-sitter-bash takes time quadratic in the stages of one pipeline
 MAX_NODES = 12_000
 MAX_TREE_DEPTH = 120
-PARSE_BUDGET_SECONDS = 0.025
+# The last resort against a parser slowdown nobody has found yet: CPU time of this thread, so a
+# busy machine does not spend it, and far above what the largest accepted input takes (~0.05 s).
+PARSE_CPU_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,9 @@ def parse_commands(text: str) -> list[Command]:
         raise Unparsable(f"the command is {len(source)} bytes long (the limit is {MAX_BYTES})")
     if b"\x00" in source:
         raise Unparsable("the command holds a NUL byte")
+    stages = longest_pipeline(text)
+    if stages > MAX_PIPELINE_STAGES:
+        raise Unparsable(f"a pipeline has {stages} stages or more (the limit is {MAX_PIPELINE_STAGES})")
     tree = _parse(source if text.isascii() else _parser_safe(text))
     root = tree.root_node
     if root.descendant_count > MAX_NODES:
@@ -96,8 +103,8 @@ def _parser_safe(text: str) -> bytes:
 
 
 def _parse(source: bytes):
-    """Parse with a time budget: the reader stops feeding text once the budget is spent."""
-    deadline = time.perf_counter() + PARSE_BUDGET_SECONDS
+    """Parse; past the CPU-time last resort the reader stops feeding text and the input is refused."""
+    deadline = time.thread_time() + PARSE_CPU_SECONDS
     expired = False
     chunk = 4 * 1024
 
@@ -105,7 +112,7 @@ def _parse(source: bytes):
         nonlocal expired
         if offset >= len(source):
             return b""
-        if time.perf_counter() > deadline:
+        if time.thread_time() > deadline:
             expired = True
             return b""
         return source[offset:offset + chunk]
@@ -117,6 +124,85 @@ def _parse(source: bytes):
     if tree is None or expired:
         raise Unparsable("the command took too long to parse")
     return tree
+
+
+# Where the stage count restarts (; & && || newline), where quoted text starts, and pipes.
+_PIPE_TOKENS = re.compile(r"\\.|'|\$'|\"|`|\$\(|\(|\)|<<-?[ \t]*(?:'([^'\n]*)'|\"([^\"\n]*)\"|\\?([A-Za-z0-9_]+))|"
+                          r"\|\||\|&?|&&|[;&\n]", re.S)
+
+
+def longest_pipeline(text: str) -> int:
+    """An upper bound on the number of stages of the longest pipeline in the text.
+
+    A small lexer rather than the parser, because the parser is what this protects. Pipes in
+    single quotes, in plain double-quoted text and in heredoc bodies are data and not counted;
+    pipes inside $( ) or backticks, even within double quotes, are.
+    """
+    if text.count("|") < MAX_PIPELINE_STAGES:
+        return text.count("|") + 1
+    longest = stages = 1
+    quoted = []  # stack: '"' inside double quotes, ")" inside $( ) or ( ), "`" inside backticks
+    heredocs: list[str] = []
+    pos, end = 0, len(text)
+    while pos < end:
+        m = _PIPE_TOKENS.search(text, pos)
+        if m is None:
+            break
+        token, pos = m.group(), m.end()
+        in_dq = bool(quoted) and quoted[-1] == '"'
+        if token.startswith("\\"):
+            continue
+        if in_dq:
+            if token == '"':
+                quoted.pop()
+            elif token == "$(":
+                quoted.append(")")
+            elif token == "`":
+                quoted.append("`")
+            continue
+        if token in ("'", "$'"):
+            close = text.find("'", pos) if token == "'" else _ansi_end(text, pos)
+            pos = end if close < 0 else close + 1
+        elif token == '"':
+            quoted.append('"')
+        elif token in ("$(", "("):
+            quoted.append(")")
+        elif token == ")":
+            if quoted and quoted[-1] == ")":
+                quoted.pop()
+        elif token == "`":
+            if quoted and quoted[-1] == "`":
+                quoted.pop()
+            else:
+                quoted.append("`")
+        elif token.startswith("<<"):
+            heredocs.append(next(g for g in m.groups() if g is not None))
+        elif token in ("|", "|&"):
+            stages += 1
+            longest = max(longest, stages)
+            if longest > MAX_PIPELINE_STAGES:
+                return longest  # over the limit: the exact count does not matter
+        else:
+            stages = 1
+            if token == "\n" and heredocs:
+                pos = _after_heredocs(text, pos, heredocs)
+                heredocs = []
+    return longest
+
+
+def _ansi_end(text: str, pos: int) -> int:
+    m = re.compile(r"(?:[^'\\]|\\.)*'", re.S).match(text, pos)
+    return m.end() - 1 if m else -1
+
+
+def _after_heredocs(text: str, pos: int, delimiters: list[str]) -> int:
+    """Skip the bodies of the heredocs started on the line that just ended."""
+    for delimiter in delimiters:
+        m = re.compile(r"^[\t]*" + re.escape(delimiter) + r"[ \t]*$", re.M).search(text, pos)
+        if m is None:
+            return len(text)
+        pos = m.end()
+    return pos
 
 
 # --- words -----------------------------------------------------------------
@@ -160,6 +246,8 @@ class _Walker:
         self.src = source
         self.commands: list[Command] = []
         self.exported: dict[str, str] = {}
+        # Words that tree-sitter hung on a redirect but bash gives to the command, by its byte range.
+        self.redirect_args: dict[tuple[int, int], list] = {}
 
     def text(self, node) -> str:
         return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
@@ -274,10 +362,14 @@ class _Walker:
                 body = child
             else:
                 self.visit(child, depth + 1)
+        extra = [w for r in redirects for w in _redirect_args(r)]
+        if extra:
+            self.give_args(body, extra, depth)
         stdin = self.redirect_input(redirects, depth, stdin)
         # tree-sitter hangs what follows a heredoc's start on its line (`| sh`, `&& x`) under the redirect.
         rest = [c for r in redirects if r.type == "heredoc_redirect" for c in r.named_children
-                if c.type not in ("heredoc_start", "heredoc_body", "heredoc_end", "file_descriptor")]
+                if c.type not in ("heredoc_start", "heredoc_body", "heredoc_end", "file_descriptor", "file_redirect")
+                and not _is_field(r, c, "argument")]
         out = self.stage(body, depth + 1, stdin) if body is not None else (None, "redirect")
         for child in rest:
             if child.type == "pipeline":
@@ -286,11 +378,28 @@ class _Walker:
                 out = self.stage(child, depth + 1, None)
         return out
 
+    def give_args(self, body, words, depth: int) -> None:
+        """Hand the words after a redirect to the simple command they belong to (`rm 2>/dev/null -rf ~`)."""
+        target = body
+        while target is not None and target.type == "negated_command":
+            target = target.named_children[-1] if target.named_children else None
+        if target is not None and target.type == "command":
+            key = (target.start_byte, target.end_byte)
+            self.redirect_args[key] = self.redirect_args.get(key, []) + list(words)
+            return
+        # Words after the redirect of a group or loop: bash refuses the line; judge them as unreadable text.
+        for word in words:
+            self.visit_words(word, depth + 1)
+        self.commands.append(Command(tuple(self.word(w)[0] for w in words), kind="error"))
+
     def redirect_input(self, redirects, depth: int, stdin):
         """What a statement reads on stdin, given its redirects; visits substitutions inside them."""
         for redirect in redirects:
             kind = redirect.type
             if kind == "heredoc_redirect":
+                nested = [c for c in redirect.named_children if c.type == "file_redirect"]
+                if nested:
+                    stdin = self.redirect_input(nested, depth, stdin)
                 start = next((c for c in redirect.named_children if c.type == "heredoc_start"), None)
                 body = next((c for c in redirect.named_children if c.type == "heredoc_body"), None)
                 for c in redirect.named_children:
@@ -307,10 +416,12 @@ class _Walker:
                     stdin = (None, "expansion") if dynamic else (value + "\n", None)
             elif kind == "file_redirect":
                 op = redirect.children[0].type if redirect.children else ""
-                for c in redirect.named_children:
+                extra = _redirect_args(redirect)
+                own = [c for c in redirect.named_children if not any(c.start_byte == e.start_byte for e in extra)]
+                for c in own:
                     self.visit(c, depth + 1)
                 if op in ("<", "<>") or (op == "file_descriptor" and b"<" in self.src[redirect.start_byte:redirect.end_byte]):
-                    target = redirect.named_children[-1] if redirect.named_children else None
+                    target = own[-1] if own else None
                     if target is not None and target.type == "process_substitution":
                         stdin = (None, "process substitution")
                     else:
@@ -332,12 +443,18 @@ class _Walker:
                 words.append(self.word(child))
             elif kind.endswith("_redirect"):
                 redirects.append(child)
+                for extra in _redirect_args(child):
+                    self.visit_words(extra, depth)
+                    words.append(self.word(extra))
             elif child.is_named:
                 if kind == "ERROR" or child.has_error:
                     self.visit(child, depth + 1)
                 else:
                     self.visit_words(child, depth)
                 words.append(self.word(child))
+        for extra in self.redirect_args.pop((node.start_byte, node.end_byte), ()):
+            self.visit_words(extra, depth)
+            words.append(self.word(extra))
         stdin = self.redirect_input(redirects, depth, stdin)
         if not words:
             self.record_assignments(assigns, exported=False)
@@ -412,6 +529,26 @@ class _Walker:
         for child in node.named_children:
             if child is not name_node:
                 self.visit(child, depth + 1)
+
+
+def _is_field(parent, child, field: str) -> bool:
+    return any(c.start_byte == child.start_byte and c.end_byte == child.end_byte
+               for c in parent.children_by_field_name(field))
+
+
+def _redirect_args(redirect) -> list:
+    """Words tree-sitter hangs on a redirect that bash gives to the command as arguments.
+
+    Bash takes one word as a redirect's target; every later word is an argument, wherever it
+    stands (`rm 2>/dev/null -rf ~` is `rm -rf ~`). tree-sitter-bash lists them as extra
+    destinations, or as arguments of a heredoc redirect.
+    """
+    if redirect.type == "file_redirect":
+        return list(redirect.children_by_field_name("destination")[1:])
+    if redirect.type == "heredoc_redirect":
+        nested = [w for c in redirect.named_children if c.type == "file_redirect" for w in _redirect_args(c)]
+        return list(redirect.children_by_field_name("argument")) + nested
+    return []
 
 
 def _unescape_heredoc(text: str) -> str:

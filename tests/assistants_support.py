@@ -1,0 +1,99 @@
+"""Shared by the assistant tests: a verdict like the broker's, and a tiny broker speaking its wire format."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from sandbox.assistants import answer
+from sandbox.session.layout import BROKER_PORT, BROKER_SECRET
+
+
+@dataclass
+class Verdict:
+    allowed: bool
+    verdict: str = "allow"
+    rule: str = "default"
+    reason: str | None = None
+    alternative: str | None = None
+    decided_by: str | None = None
+    note: str | None = None
+    message: str = ""
+
+
+DENIED = Verdict(False, "deny", "git.push.force", "rewrites the remote's history; others lose their commits",
+                 "git push --force-with-lease, or a new branch", None, None,
+                 "wingman-run: refused: git push --force origin main\n  rule:     git.push.force (deny)\n"
+                 "  why:      rewrites the remote's history; others lose their commits\n"
+                 "  instead:  git push --force-with-lease, or a new branch\n")
+APPROVED = Verdict(True, "ask", "docker.container.stop", "stops a running container", None, "alice", "restart window")
+REJECTED = Verdict(False, "ask", "docker.container.stop", "stops a running container", "docker ps", "bob",
+                   "not during the demo", "wingman-run: refused: docker stop db\n  rule:     docker.container.stop (ask)\n"
+                   "  refused:  rejected in Wingman\n  instead:  docker ps\n")
+
+
+def fake_session(tmp_path) -> SimpleNamespace:
+    directory = tmp_path / "session"
+    directory.mkdir(mode=0o700)
+    return SimpleNamespace(id="test-session-1", dir=str(directory), profile={})
+
+
+class TinyBroker:
+    """The broker's `assistant` verb over loopback TCP, with a chosen verdict, for testing the hook program."""
+
+    def __init__(self, session_dir, verdict: Verdict, *, hold_seconds: float = 0.0, silent: bool = False):
+        self.verdict, self.hold_seconds, self.silent = verdict, hold_seconds, silent
+        self.requests: list[list[str]] = []
+        self.judged: list[tuple[str, str]] = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.secret = "s3cret-for-tests"
+        (session_dir / BROKER_PORT).write_text(f"{self.sock.getsockname()[1]}\n")
+        (session_dir / BROKER_SECRET).write_text(self.secret + "\n")
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn: socket.socket) -> None:
+        with conn:
+            data = b""
+            fields: list[str] = []
+            while len(fields) < 3 or len(fields) < 3 + int(fields[2]):
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+                fields = data.decode().split("\0")[:-1]
+            self.requests.append(fields)
+            if self.silent:
+                time.sleep(5)
+                return
+            secret, verb, _, name, cwd, payload = fields[:6]
+            if secret != self.secret or verb != "assistant":
+                return  # as the broker does: closed without a word
+
+            def judge(text, where):
+                self.judged.append((text, where))
+                if self.hold_seconds:
+                    conn.sendall(b"hold\0\0")
+                    time.sleep(self.hold_seconds)
+                return self.verdict
+
+            out, err, status = answer(name, payload, cwd, judge)
+            for kind, value in (("out", out), ("err", err)):
+                if value:
+                    conn.sendall(f"{kind}\0{value}\0".encode())
+            conn.sendall(f"exit\0{status}\0".encode())
+
+    def close(self) -> None:
+        self.sock.close()

@@ -8,6 +8,7 @@ that tamper checks can see options like `env -i` or `bash --norc`.
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import replace
 
 from .shell import Command, Unparsable, parse_commands
@@ -55,16 +56,19 @@ _SUDO_NO_COMMAND = frozenset({"-e", "--edit", "-l", "--list", "-v", "--validate"
                               "--remove-timestamp", "-V", "--version", "--help"})
 _ENV_VALUE = frozenset({"-u", "--unset", "-C", "--chdir", "-S", "--split-string", "-P", "--default-signal",
                         "--ignore-signal", "--block-signal"})
+# GNU and BSD xargs (-J, -R: BSD).
 _XARGS_VALUE = frozenset({"-a", "--arg-file", "-d", "--delimiter", "-E", "-e", "--eof", "-I", "--replace", "-i",
-                          "-L", "-l", "--max-lines", "-n", "--max-args", "-P", "--max-procs", "-s", "--max-chars",
-                          "--process-slot-var"})
-_XARGS_OPTIONAL_VALUE = frozenset({"-i", "-e", "-l"})  # GNU: only attached (-i{}), never the next word
+                          "-J", "-R", "-S", "-L", "-l", "--max-lines", "-n", "--max-args", "-P", "--max-procs", "-s",
+                          "--max-chars", "--process-slot-var"})
+# GNU: a value only when attached (-i{}, --replace=R), never the next word.
+_XARGS_OPTIONAL_VALUE = frozenset({"-i", "-e", "-l", "--replace", "--eof", "--max-lines"})
 _WATCH_VALUE = frozenset({"-n", "--interval", "-d", "--differences", "-q", "--equexit"})
 _WATCH_OPTIONAL_VALUE = frozenset({"-d", "--differences"})
 _SSH_VALUE = frozenset("-" + c for c in "BbcDEeFIiJLlmOoPpQRSWw")
 _PARALLEL_VALUE = frozenset({"-j", "--jobs", "-S", "--sshlogin", "-a", "--arg-file", "-d", "--delimiter", "-I",
-                             "--results", "--joblog", "--timeout", "--tmpdir", "--workdir", "-n", "-N", "-L",
-                             "-P", "--max-procs", "-E", "--colsep", "-C"})
+                             "--replace", "--results", "--joblog", "--timeout", "--tmpdir", "--workdir", "-n", "-N",
+                             "-L", "-P", "--max-procs", "-E", "--colsep", "-C", "--id", "--delay", "--retries",
+                             "--memfree", "--load", "--halt", "--tag-string", "--basefile", "--return", "--env"})
 _FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
 
 # Interpreter code that starts processes, and code we cannot read before it runs.
@@ -249,10 +253,89 @@ def _env(command: Command, depth: int):
     return [sub] if sub else []
 
 
+# What stands for input nobody has read yet, in a command xargs or parallel builds.
+XARGS_INPUT = "${XARGS_INPUT}"
+PARALLEL_INPUT = "${PARALLEL_INPUT}"
+
+
+def _xargs_options(argv) -> tuple[int, str | None]:
+    """(index of the command, the replace string of -I/-i/--replace/-J, if any)."""
+    i, replace_with = 1, None
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            return i + 1, replace_with
+        if not word.startswith("-") or word == "-":
+            return i, replace_with
+        if word.startswith("--"):
+            name, eq, value = word.partition("=")
+            if name == "--replace":
+                replace_with = value if eq else "{}"
+            elif not eq and name in _XARGS_VALUE and name not in _XARGS_OPTIONAL_VALUE:
+                i += 1
+            i += 1
+            continue
+        for k in range(1, len(word)):
+            opt = "-" + word[k]
+            rest = word[k + 1:]
+            if opt == "-i":
+                replace_with = rest or "{}"
+                break
+            if opt in ("-I", "-J"):
+                if rest:
+                    replace_with = rest
+                elif i + 1 < len(argv):
+                    i += 1
+                    replace_with = argv[i]
+                break
+            if opt in _XARGS_VALUE and opt not in _XARGS_OPTIONAL_VALUE:
+                if not rest:
+                    i += 1
+                break
+            if opt in _XARGS_OPTIONAL_VALUE:
+                break
+        i += 1
+    return i, replace_with
+
+
+def _with_input(command: Command, start: int, placeholder: str | None, unknown: str) -> Command | None:
+    """The command a template runs: its placeholder, or one more word at the end, is input (unknown)."""
+    sub = _sub(command, start)
+    if sub is None:
+        return None
+    words, dynamic = list(sub.argv), list(sub.dynamic)
+    script = _script_index(sub)
+    if placeholder:
+        for k, word in enumerate(words):
+            if placeholder in word and k == script:
+                # sh -c 'rm -rf {}': judge the script, the placeholder standing for one unknown word.
+                words[k] = word.replace(placeholder, f'"{unknown}"')
+            elif placeholder in word:
+                words[k] = word.replace(placeholder, unknown)
+                dynamic[k] = True
+    else:
+        words.append(unknown)
+        dynamic.append(True)
+    opaque = f"the command name {words[0]} comes from input only known when it runs" if dynamic[0] else None
+    return replace(sub, argv=tuple(words), dynamic=tuple(dynamic), opaque=opaque, stdin=None, stdin_from="xargs")
+
+
+def _script_index(command: Command) -> int | None:
+    """Where the script of `sh -c SCRIPT` stands in a shell's argv, if it has one."""
+    if command.name not in SHELLS:
+        return None
+    for k, word in enumerate(command.argv[1:], 1):
+        if word.startswith("-") and not word.startswith("--") and "c" in word[1:]:
+            return k + 1 if k + 1 < len(command.argv) else None
+        if not word.startswith(("-", "+")):
+            return None
+    return None
+
+
 def _xargs(command: Command, depth: int):
-    i = _skip_options(command.argv, 1, _XARGS_VALUE, _XARGS_OPTIONAL_VALUE)
-    sub = _sub(command, i, stdin=None, stdin_from="xargs")
+    i, placeholder = _xargs_options(command.argv)
     # With no command, xargs runs echo.
+    sub = _with_input(command, i, placeholder, XARGS_INPUT)
     return [sub] if sub else []
 
 
@@ -299,16 +382,67 @@ def _find(command: Command, depth: int):
     return out or None
 
 
+# GNU parallel's replacement strings: {} {.} {/} {//} {/.} {#} {%} and the numbered {1} {2.}...
+_PARALLEL_REPLACEMENT = re.compile(r"\{\d*(?:\.|/|//|/\.|#|%)?\}")
+_PARALLEL_SOURCES = (":::", "::::", ":::+", "::::+")
+MAX_PARALLEL_ARGUMENTS = 32  # literal arguments judged one by one; more are judged as unknown input
+
+
 def _parallel(command: Command, depth: int):
+    """GNU parallel (and sem): the command is shell text; the arguments fill its replacement strings.
+
+    With no command, every argument is itself a command line.
+    """
     argv = command.argv
     i = _skip_options(argv, 1, _PARALLEL_VALUE)
-    end = next((k for k in range(i, len(argv)) if argv[k] in (":::", "::::", ":::+", "::::+")), len(argv))
-    if i >= end:
-        return []
-    if end - i == 1 and " " in argv[i]:
-        return _shell_text(command, argv[i], "parallel", command.is_dynamic(i), depth, "the command of parallel")
-    sub = _sub(command, i, end)
-    return [sub] if sub else []
+    options = argv[1:i]
+    end = next((k for k in range(i, len(argv)) if argv[k] in _PARALLEL_SOURCES), len(argv))
+    template = argv[i:end]
+    literal, values = _parallel_arguments(argv, end)
+    if command.name == "sem" or "--semaphore" in options:
+        literal, values = True, [""]
+    dynamic = any(command.is_dynamic(k) for k in range(i, end)) or any(command.is_dynamic(k) for k in range(end, len(argv)))
+    what = "the command of parallel"
+    custom = next((argv[k + 1] for k in range(1, i - 1) if argv[k] in ("-I", "--replace")), None)
+    if not template:
+        if not literal:
+            return [Command((command.name,), opaque="runs the command lines it reads from its input",
+                            via=command.via + (command.name,))]
+        out = []
+        for value in values:
+            out.extend(_shell_text(command, value, command.name, dynamic, depth, what))
+        return out
+    text = " ".join(shlex.quote(w) for w in template) if "-q" in options or "--quote" in options else " ".join(template)
+    out = []
+    for value in (values if literal else [None]):
+        filled = value if value is not None else PARALLEL_INPUT
+        quoted = shlex.quote(filled) if value is not None else filled
+        if custom and custom in text:
+            line = text.replace(custom, quoted)
+        elif _PARALLEL_REPLACEMENT.search(text):
+            line = _PARALLEL_REPLACEMENT.sub(lambda _m: quoted, text)
+        else:
+            line = f"{text} {quoted}" if value != "" else text
+        out.extend(_shell_text(command, line, command.name, dynamic, depth, what))
+    return out
+
+
+def _parallel_arguments(argv, end: int) -> tuple[bool, list[str]]:
+    """(whether the arguments are known, the first group's values). Files and stdin are not known."""
+    if end >= len(argv):
+        return False, []
+    if argv[end] not in (":::", ":::+"):
+        return False, []
+    values = []
+    for word in argv[end + 1:]:
+        if word in _PARALLEL_SOURCES:
+            if word.startswith("::::"):
+                return False, []
+            continue
+        values.append(word)
+    if not values or len(values) > MAX_PARALLEL_ARGUMENTS:
+        return False, []
+    return True, values
 
 
 def _shell(command: Command, depth: int):
@@ -489,7 +623,7 @@ def _literal_commands(group: list[str], via) -> list[Command]:
 
 
 _HANDLERS = {
-    "sudo": _sudo, "env": _env, "xargs": _xargs, "watch": _watch, "find": _find, "parallel": _parallel,
+    "sudo": _sudo, "env": _env, "xargs": _xargs, "watch": _watch, "find": _find, "parallel": _parallel, "sem": _parallel,
     "eval": _eval, "source": _source, ".": _source, "ssh": _ssh, "su": _su, "script": _script,
     **{name: _shell for name in SHELLS},
     **{name: _interpreter for name in INTERPRETERS},

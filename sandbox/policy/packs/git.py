@@ -48,6 +48,9 @@ RULES = {
     "git.history.rewrite": risky_rule(
         "git.history.rewrite", "rewrites the whole history of the repository (filter-branch, filter-repo)",
         "work on a fresh clone, and let the user run it"),
+    "git.worktree.force_remove": risky_rule(
+        "git.worktree.force_remove", "removes a worktree even with uncommitted or untracked changes in it (--force)",
+        "git worktree remove without --force, which refuses to drop changes"),
     "git.history.prune": risky_rule(
         "git.history.prune", "expires the reflog or prunes unreachable objects now, removing the way back to lost commits",
         "git gc without --prune=now"),
@@ -78,11 +81,83 @@ def _before_dashdash(args: list[str]) -> list[str]:
     return args[:args.index("--")] if "--" in args else args
 
 
+# Options of checkout and switch that take a value, attached (-bname) or as the next word.
+_CHECKOUT_SHORT_VALUE = frozenset("bB")
+_SWITCH_SHORT_VALUE = frozenset("cC")
+_CHECKOUT_LONG_VALUE = frozenset({"--orphan", "--conflict", "--pathspec-from-file", "--inter-hunk-context", "--unified"})
+# A single checkout operand that is surely a path, not a branch: `.`, a glob, ./x, ../x, pathspec magic.
+_PATH_LIKE = ("./", "../", ":/", ":(", "*")
+# File name endings no branch name is likely to have.
+_FILE_ENDINGS = (".py", ".js", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".c", ".h", ".cpp", ".rb", ".php",
+                 ".md", ".txt", ".json", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".lock", ".html", ".css", ".sh",
+                 ".sql", ".xml", ".env")
+
+
+def _parse_options(args: list[str], short_value: frozenset[str], long_value: frozenset[str]):
+    """(short flags, long options, operands before --, operands after --) of a porcelain command."""
+    shorts: set[str] = set()
+    longs: set[str] = set()
+    operands: list[str] = []
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word == "--":
+            return shorts, longs, operands, args[i + 1:]
+        if word.startswith("--"):
+            name, eq, _value = word.partition("=")
+            longs.add(name)
+            if not eq and name in long_value:
+                i += 1
+        elif word.startswith("-") and word != "-":
+            for k in range(1, len(word)):
+                shorts.add(word[k])
+                if word[k] in short_value:
+                    if k == len(word) - 1:
+                        i += 1  # the value is the next word
+                    break  # the rest of the word is the value
+        else:
+            operands.append(word)
+        i += 1
+    return shorts, longs, operands, []
+
+
+def _looks_like_path(word: str) -> bool:
+    return word == "." or word.startswith(_PATH_LIKE) or "*" in word or word.lower().endswith(_FILE_ENDINGS)
+
+
+def _checkout(args: list[str]) -> list[Hit]:
+    shorts, longs, operands, paths = _parse_options(args, _CHECKOUT_SHORT_VALUE, _CHECKOUT_LONG_VALUE)
+    creates = bool(shorts & {"b", "B"}) or "--orphan" in longs
+    if paths or "--pathspec-from-file" in longs:
+        return [Hit("git.checkout.discard", " ".join(paths) or "--pathspec-from-file")]
+    if "f" in shorts or longs & {"--force", "--theirs", "--ours", "--patch"} or "p" in shorts:
+        return [Hit("git.checkout.discard", " ".join(operands) or None)]
+    if not creates and len(operands) >= 2:
+        # git checkout <tree-ish> <paths>: the paths are overwritten from the tree-ish.
+        return [Hit("git.checkout.discard", " ".join(operands[1:]))]
+    if not creates and operands and _looks_like_path(operands[0]):
+        return [Hit("git.checkout.discard", operands[0])]
+    return [Hit("git.work")]
+
+
+def _switch(args: list[str]) -> list[Hit]:
+    shorts, longs, operands, _ = _parse_options(args, _SWITCH_SHORT_VALUE, frozenset({"--orphan", "--conflict"}))
+    if "f" in shorts or longs & {"--force", "--discard-changes"}:
+        return [Hit("git.checkout.discard", " ".join(operands) or None)]
+    return [Hit("git.work")]
+
+
+def _asks_for_help(opts: list[str]) -> bool:
+    return "--help" in opts or "-h" in opts
+
+
 def classify(argv: Sequence[str], ctx: Context) -> list[Hit]:
     sub, args = _split(argv)
     if sub is None:
         return [Hit("git.read")]
     opts = _before_dashdash(args)
+    if _asks_for_help(opts):
+        return [Hit("git.read", "prints help")]
     if sub == "push":
         refs = [a for a in opts if not a.startswith("-")]
         if _has(opts, "--force", "--force-with-lease", "--force-if-includes") or _has_short(opts, "f") or any(r.startswith("+") for r in refs[1:]):
@@ -98,10 +173,11 @@ def classify(argv: Sequence[str], ctx: Context) -> list[Hit]:
             return [Hit("git.clean.force")]
         return [Hit("git.read" if dry else "git.work")]
     if sub == "checkout":
-        paths = args[args.index("--") + 1:] if "--" in args else []
-        if paths or _has(opts, "--force", "--theirs", "--ours") or _has_short(opts, "f") or "." in opts or ":/" in opts:
-            return [Hit("git.checkout.discard", " ".join(paths) or None)]
-        return [Hit("git.work")]
+        return _checkout(args)
+    if sub == "switch":
+        return _switch(args)
+    if sub == "worktree" and args[:1] == ["remove"] and (_has(opts, "--force") or _has_short(opts[1:], "f")):
+        return [Hit("git.worktree.force_remove", " ".join(a for a in opts[1:] if not a.startswith("-")) or None)]
     if sub == "restore":
         staged_only = _has(opts, "--staged") or _has_short(opts, "S")
         worktree = _has(opts, "--worktree") or _has_short(opts, "W")
@@ -131,7 +207,7 @@ def classify(argv: Sequence[str], ctx: Context) -> list[Hit]:
 
 PACK = Pack(
     name="git",
-    description="git: force pushes, hard resets, clean -f, discarded work-tree changes, branch -D, stash drop, history rewrites",
+    description="git: force pushes, hard resets, clean -f, discarded work-tree changes, worktree remove --force, branch -D, stash drop, history rewrites",
     commands=frozenset({"git"}),
     rules=RULES,
     classify=classify,

@@ -23,6 +23,8 @@ class Context:
     # The daemon the session was started against (recorded before scrubbing).
     docker_host: str | None = None
     docker_context: str | None = None
+    # Set while judging what `ssh HOST CMD` runs there: paths are that host's, not the project's.
+    remote_host: str | None = None
 
     def is_our_docker_host(self, host: str) -> bool:
         if self.docker_host:

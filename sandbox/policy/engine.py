@@ -138,11 +138,23 @@ def _after_cd(command: Command, ctx: Context) -> Context:
     return replace(ctx, cwd=path if path and not contents else UNKNOWN_CWD)
 
 
+def remote_context(ctx: Context, host: str) -> Context:
+    """Where `ssh HOST CMD` runs CMD: in the remote user's home, on a machine with no project of ours."""
+    return replace(ctx, remote_host=host, cwd=ctx.home, project_dir=UNKNOWN_CWD, docker_host=None, docker_context=None)
+
+
 def _judge_all(seen: list[Command], policy: Policy, ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
+    local = ctx
+    remote: dict[str, Context] = {}  # each host keeps its own cwd, as each ssh starts its own shell
     for command in seen:
+        ctx = local if command.remote is None else remote.setdefault(command.remote, remote_context(local, command.remote))
         if command.kind == "simple" and not command.opaque and command.argv[0] in ("cd", "pushd", "popd"):
             ctx = _after_cd(command, ctx) if command.argv[0] != "popd" else replace(ctx, cwd=UNKNOWN_CWD)
+            if command.remote is None:
+                local = ctx
+            else:
+                remote[command.remote] = ctx
         if command.kind == "simple":
             findings.extend(judge_command(command, policy, ctx))
         elif command.kind == "error" and _could_hide_command(command, policy):

@@ -38,6 +38,7 @@ class Command:
     # "error": text the parser could not read (argv = its words, roughly).
     kind: str = "simple"
     via: tuple[str, ...] = ()  # the wrappers it was found inside, outermost first
+    remote: str | None = None  # the host it runs on, for what `ssh HOST CMD` runs there
 
     @property
     def name(self) -> str:

@@ -11,6 +11,7 @@ import re
 import shlex
 from dataclasses import replace
 
+from . import find_expr
 from .shell import Command, Unparsable, parse_commands
 
 MAX_NESTING = 6  # sh -c inside sh -c inside ...: deeper than this is refused
@@ -160,7 +161,8 @@ def _shell_text(parent: Command, text: str, via: str, dynamic: bool, depth: int,
     for c in found:
         merged = dict(env)
         merged.update(c.assigns)
-        out.append(replace(c, via=parent.via + (via,) + c.via, assigns=tuple(merged.items())))
+        out.append(replace(c, via=parent.via + (via,) + c.via, assigns=tuple(merged.items()),
+                           remote=c.remote or parent.remote))
     return out
 
 
@@ -371,9 +373,13 @@ def _find(command: Command, depth: int):
             end = start
             while end < len(argv) and argv[end] not in (";", "+"):
                 end += 1
+            selects = find_expr.selection(argv[:i])
             for root in roots:
-                # {} stands for a path found under the root: keep that, so rm -rf {} is judged by where it points.
-                words = tuple(w.replace("{}", root.rstrip("/") + "/{}") if "{}" in w else w for w in argv[start:end])
+                # {} stands for a path find reaches: with no name test, the root itself (and .git) too;
+                # with one, a path under the root, so rm -rf {} is judged by where it points.
+                found = {find_expr.EVERYTHING: root, find_expr.GIT: root.rstrip("/") + "/.git"}.get(
+                    selects, root.rstrip("/") + "/{}")
+                words = tuple(w.replace("{}", found) if "{}" in w else w for w in argv[start:end])
                 sub = _sub(command, start, end)
                 if sub is not None:
                     out.append(replace(sub, argv=words, stdin=None, stdin_from=None))
@@ -521,8 +527,11 @@ def _ssh(command: Command, depth: int):
         return None
     host = argv[i]
     dynamic = any(command.is_dynamic(k) for k in range(i + 1, len(argv)))
-    return _shell_text(replace(command, assigns=()), " ".join(argv[i + 1:]), f"ssh {host}", dynamic, depth,
-                       f"the remote command for {host}")
+    # ssh joins its words into one line for the remote shell; what runs there is judged with
+    # that host's paths (remote=host), never the local project's.
+    found = _shell_text(replace(command, assigns=(), remote=host), " ".join(argv[i + 1:]), f"ssh {host}", dynamic,
+                        depth, f"the remote command for {host}")
+    return [replace(c, remote=c.remote or host) for c in found]
 
 
 def _su(command: Command, depth: int):

@@ -11,6 +11,7 @@ import posixpath
 import re
 from typing import Sequence
 
+from .. import find_expr
 from ..context import Context
 from ..verdict import Verdict
 from .base import Hit, Pack, read_rule, risky_rule, work_rule
@@ -23,6 +24,12 @@ RULES = {
     "fs.rm.project_root": risky_rule(
         "fs.rm.project_root", "deletes the whole project directory, or a directory that holds it",
         "delete the build outputs by name (dist/, build/, node_modules/)"),
+    "fs.rm.git_dir": risky_rule(
+        "fs.rm.git_dir", "deletes the repository's history (.git): every commit, branch and stash",
+        "delete the build outputs by name; leave .git alone"),
+    "fs.rm.remote": risky_rule(
+        "fs.rm.remote", "deletes files on another machine (ssh host 'rm ...'), where the project's bounds mean nothing",
+        "run it on that machine yourself, or ask the user"),
     "fs.rm.outside_project": risky_rule(
         "fs.rm.outside_project", "deletes files outside the project directory",
         "keep changes inside the project; ask the user to clean up elsewhere"),
@@ -110,7 +117,12 @@ def _is_temp(path: str) -> bool:
 
 
 def _place(path: str | None, contents: bool, ctx: Context) -> str:
-    """Where a path points: root, project_root, project, temp, outside or unknown."""
+    """Where a path points: root, project_root, project, temp, outside, remote or unknown."""
+    if ctx.remote_host is not None:
+        # A remote command: its paths are the other machine's, and no project lives there.
+        if path is not None and _is_system(path, ctx):
+            return "root"
+        return "remote"
     if path is None:
         return "unknown"
     project = posixpath.normpath(ctx.project_dir)
@@ -129,7 +141,13 @@ def _place(path: str | None, contents: bool, ctx: Context) -> str:
     return "outside"
 
 
-_RM_ORDER = ["fs.rm.project", "fs.rm.unknown_target", "fs.rm.outside_project", "fs.rm.project_root", "fs.rm.root"]
+_RM_ORDER = ["fs.rm.project", "fs.rm.unknown_target", "fs.rm.outside_project", "fs.rm.remote", "fs.rm.git_dir",
+             "fs.rm.project_root", "fs.rm.root"]
+
+
+def _holds_git_dir(path: str | None, contents: bool) -> bool:
+    """Whether a path is a .git directory or inside one (`.git`, `sub/.git`, `.git/objects`)."""
+    return path is not None and ".git" in path.split("/")
 
 
 def _rm(argv: Sequence[str], ctx: Context) -> list[Hit]:
@@ -156,10 +174,13 @@ def _rm(argv: Sequence[str], ctx: Context) -> list[Hit]:
         path, contents = resolve(word, ctx)
         place = _place(path, contents, ctx)
         rule = {"root": "fs.rm.root", "project_root": "fs.rm.project_root", "outside": "fs.rm.outside_project",
+                "remote": "fs.rm.remote",
                 "unknown": "fs.rm.unknown_target" if recursive else "fs.rm.project"}.get(place, "fs.rm.project")
         if rule in ("fs.rm.root", "fs.rm.project_root") and not recursive:
             # Without -r, rm cannot take a directory away: only the files a glob names.
             rule = "fs.rm.outside_project" if place == "root" else "fs.rm.project"
+        if rule == "fs.rm.project" and recursive and _holds_git_dir(path, contents):
+            rule = "fs.rm.git_dir"  # rm .git/index.lock is fine; rm -rf .git is not
         if rule != "fs.rm.project":
             touched.append(word)
         if _RM_ORDER.index(rule) > _RM_ORDER.index(worst):
@@ -170,6 +191,7 @@ def _rm(argv: Sequence[str], ctx: Context) -> list[Hit]:
 def _find(argv: Sequence[str], ctx: Context) -> list[Hit]:
     if "-delete" not in argv:
         return [Hit("fs.find")]
+    selects = find_expr.selection(argv)
     roots = []
     for word in argv[1:]:
         if word.startswith("-") or word in ("(", "!"):
@@ -184,8 +206,14 @@ def _find(argv: Sequence[str], ctx: Context) -> list[Hit]:
         place = _place(path, contents, ctx)
         if place == "root":
             return [Hit("fs.rm.root", f"find {root} -delete")]
+        if place == "remote":
+            return [Hit("fs.rm.remote", f"find {root} -delete on {ctx.remote_host}")]
         if place in ("outside", "unknown") or (place == "project_root" and path != project):
             worst = "fs.find.delete_outside_project"
+        elif place == "project_root" and selects == find_expr.EVERYTHING:
+            return [Hit("fs.rm.project_root", f"find {root} -delete reaches every file, .git included")]
+        elif place in ("project", "project_root") and (selects == find_expr.GIT or _holds_git_dir(path, contents)):
+            return [Hit("fs.rm.git_dir", f"find {root} -delete reaches .git")]
     return [Hit(worst, " ".join(roots) or None)]
 
 
@@ -231,7 +259,7 @@ def _chmod(argv: Sequence[str], ctx: Context) -> list[Hit]:
         place = _place(*resolve(word, ctx), ctx)
         if place == "root":
             return [Hit("fs.chmod.recursive_system", word)]
-        if place in ("outside", "unknown"):
+        if place in ("outside", "unknown", "remote"):
             worst = "fs.chmod.recursive_outside_project"
     return [Hit(worst)]
 

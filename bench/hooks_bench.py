@@ -24,6 +24,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "builtin-heavy.sh"
+sys.path.insert(0, str(HERE))
+from goals import report  # noqa: E402
 
 
 def wingman_run() -> str:
@@ -64,14 +66,14 @@ def main() -> None:
         outside, inside = session_env(Path(tmp))
         bash, zsh = shutil.which("bash"), shutil.which("zsh")
         out, ins = compare([bash, str(SCRIPT)], outside, inside, args.rounds)
-        print(f"builtin-heavy.sh   outside {out:.3f}s  inside {ins:.3f}s  ratio {ins / out:.2f}x  (goal <= 1.2x)")
+        report("builtin-heavy.sh", ins / out, 1.2, "x", f"outside {out:.3f}s, inside {ins:.3f}s")
         for name, shell in (("bash", bash), ("zsh", zsh)):
             if not shell:
                 print(f"{name} -c 'true'      {name} is not installed")
                 continue
             out, ins = compare([shell, "-c", "true"], outside, inside, args.rounds * 10)
-            print(f"{name} -c 'true'".ljust(19) + f"outside {out * 1000:.2f}ms  inside {ins * 1000:.2f}ms  "
-                  f"extra {(ins - out) * 1000:+.2f}ms  (goal <= 2 ms)")
+            report(f"{name} -c 'true', extra", (ins - out) * 1000, 2, "ms",
+                   f"outside {out * 1000:.2f} ms, inside {ins * 1000:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from goals import report  # noqa: E402
+
 
 def timed(argv: list[str]) -> float:
     start = time.perf_counter()
@@ -37,10 +40,8 @@ def measure(rounds: int) -> None:
         through_stub.append(timed([stub, "ps"]))
         direct.append(timed([real, "ps"]))
     s, d = statistics.median(through_stub), statistics.median(direct)
-    print(f"docker ps, {rounds} rounds interleaved")
-    print(f"  real binary   median {d * 1000:7.2f} ms")
-    print(f"  through stub  median {s * 1000:7.2f} ms   (+{(s - d) * 1000:.2f} ms)")
-    print(f"  ratio {s / d:.3f}x  (goal: at most 1.25x)")
+    report("docker ps through the stub", s / d, 1.25, "x",
+           f"median {s * 1000:.2f} ms against {d * 1000:.2f} ms real, {rounds} rounds interleaved")
 
 
 def main() -> None:

@@ -26,11 +26,16 @@ RULES = {
 }
 
 _SQL_STRING = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.S)
-_DROP = re.compile(r"\bDROP\s+(DATABASE|SCHEMA|TABLE|VIEW|INDEX|USER|ROLE|OWNED|EXTENSION|MATERIALIZED|COLLECTION|KEYSPACE)\b|\bALTER\s+TABLE\b.*\bDROP\b", re.S)
+_DROP = re.compile(r"\bDROP\s+(?:FOREIGN\s+|MATERIALIZED\s+)?(DATABASE|SCHEMA|TABLE|VIEW|INDEX|USER|ROLE|OWNED|EXTENSION|"
+                   r"MATERIALIZED|COLLECTION|KEYSPACE|SEQUENCE|FUNCTION|PROCEDURE|TRIGGER|TYPE|TABLESPACE)\b|"
+                   r"\bALTER\s+TABLE\b.*\bDROP\b", re.S)
+# WHERE clauses that hold for every row.
+_WHERE_ALWAYS = re.compile(r"\bWHERE\s+(?:1\s*=\s*1|TRUE|1|'' = ''|NOT\s+FALSE)\s*$")
 _TRUNCATE = re.compile(r"\bTRUNCATE\b")
 _DELETE = re.compile(r"\bDELETE\s+FROM\b")
 _UPDATE = re.compile(r"\bUPDATE\s+\S+\s+SET\b")
-_MONGO = re.compile(r"dropDatabase\s*\(|\.drop\s*\(|(deleteMany|remove)\s*\(\s*\{\s*\}")
+_MONGO = re.compile(r"dropDatabase\s*\(|\.drop\s*\(|dropAllUsers\s*\(|dropAllRoles\s*\(|"
+                    r"(deleteMany|remove)\s*\(\s*(?:\{\s*\})?\s*\)")
 
 
 def classify_sql(sql: str) -> list[Hit]:
@@ -45,7 +50,8 @@ def classify_sql(sql: str) -> list[Hit]:
             hits.append(Hit("db.sql.drop", statement[:120]))
         elif _TRUNCATE.search(statement):
             hits.append(Hit("db.sql.truncate", statement[:120]))
-        elif (_DELETE.search(statement) or _UPDATE.search(statement)) and not re.search(r"\bWHERE\b", statement):
+        elif (_DELETE.search(statement) or _UPDATE.search(statement)) and (
+                not re.search(r"\bWHERE\b", statement) or _WHERE_ALWAYS.search(statement)):
             hits.append(Hit("db.sql.delete_all", statement[:120]))
     return hits
 
@@ -77,6 +83,10 @@ def _sql_of(argv: Sequence[str]) -> list[str]:
         return operands[1:] + _option_values(argv, (), ("-cmd",))
     if name in ("clickhouse-client", "clickhouse"):
         return _option_values(argv, ("-q",), ("--query",))
+    if name == "cqlsh":
+        return _option_values(argv, ("-e",), ("--execute",))
+    if name == "sqlcmd":
+        return _option_values(argv, ("-Q", "-q"), ())
     return []
 
 
@@ -98,6 +108,14 @@ def classify_input(argv: Sequence[str], stdin: str | None, ctx: Context) -> list
         words = [a.upper() for a in argv[1:]] + (stdin or "").upper().split()
         if "FLUSHALL" in words or "FLUSHDB" in words:
             return [Hit("db.redis.flush")]
+        if "SHUTDOWN" in words and "NOSAVE" in words:
+            return [Hit("db.redis.flush", "SHUTDOWN NOSAVE drops what was not saved")]
+        return [Hit("db.query")]
+    if name == "pg_restore" and any(a in ("-c", "--clean") or (a.startswith("-") and not a.startswith("--") and "c" in a[1:]) for a in argv[1:]):
+        return [Hit("db.sql.drop", "pg_restore --clean drops the objects before recreating them")]
+    if name == "mongorestore" and "--drop" in argv:
+        return [Hit("db.mongo.drop", "mongorestore --drop")]
+    if name in ("pg_restore", "mongorestore"):
         return [Hit("db.query")]
     if name in ("mongo", "mongosh"):
         code = " ".join(_option_values(argv, (), ("--eval",))) + " " + (stdin or "")
@@ -113,7 +131,8 @@ PACK = Pack(
     name="database",
     description="psql, mysql, sqlite3 and friends with DROP, TRUNCATE, DELETE without WHERE; dropdb; redis-cli FLUSHALL/FLUSHDB",
     commands=frozenset({"psql", "mysql", "mariadb", "sqlite3", "sqlite", "duckdb", "dropdb", "mysqladmin",
-                        "redis-cli", "mongo", "mongosh", "clickhouse-client", "cockroach", "ysqlsh"}),
+                        "redis-cli", "mongo", "mongosh", "clickhouse-client", "cockroach", "ysqlsh", "cqlsh", "sqlcmd",
+                        "pg_restore", "mongorestore"}),
     rules=RULES,
     classify=classify,
 )

@@ -60,7 +60,7 @@ def _words(argv: Sequence[str]) -> list[str]:
 
 def _kubectl(argv: Sequence[str]) -> list[Hit]:
     words = _words(argv)
-    if not words:
+    if not words or "--help" in argv or "-h" in argv:
         return [Hit("kube.read")]
     verb, rest = words[0], words[1:]
     detail = " ".join(rest) or None
@@ -78,8 +78,14 @@ def _kubectl(argv: Sequence[str]) -> list[Hit]:
         return [Hit("kube.rollout.restart", detail)]
     if verb == "config" and rest[:1] and rest[0] in ("use-context", "use", "delete-context", "delete-cluster", "unset"):
         return [Hit("kube.context.use", detail)]
-    if verb == "replace" and any(a == "--force" for a in argv):
-        return [Hit("kube.delete", "replace --force")]
+    if verb in ("replace", "apply") and any(a == "--force" for a in argv):
+        return [Hit("kube.delete", f"{verb} --force deletes and recreates")]
+    if verb == "adm" and rest[:1] and rest[0] in ("drain", "cordon", "taint"):
+        return [Hit("kube.drain", " ".join(rest[1:]) or None)]
+    if verb == "adm" and rest[:1] == ["prune"] and "--confirm" in argv:
+        return [Hit("kube.delete", "adm " + " ".join(rest))]  # without --confirm it only lists
+    if verb == "rollout" and rest[:1] and rest[0] in ("status", "history"):
+        return [Hit("kube.read")]
     if verb in _KUBECTL_READS or (verb == "config" and rest[:1] and rest[0] in ("view", "get-contexts", "current-context")):
         return [Hit("kube.read")]
     if verb == "rollout" and rest[:1] and rest[0] in ("status", "history"):
@@ -98,6 +104,8 @@ def _helm(argv: Sequence[str]) -> list[Hit]:
         return [Hit("kube.helm.uninstall", " ".join(rest) or None)]
     if verb == "rollback":
         return [Hit("kube.helm.rollback", " ".join(rest) or None)]
+    if verb in ("upgrade", "install") and "--force" in argv:
+        return [Hit("kube.delete", f"helm {verb} --force deletes and recreates resources")]
     if verb in ("list", "ls", "status", "get", "history", "hist", "template", "show", "inspect", "search", "lint",
                 "version", "env", "help", "verify", "diff"):
         return [Hit("kube.read")]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 import yaml
 
@@ -15,12 +16,38 @@ ISOLATION = ("auto", "required", "off")
 
 
 class ProfileError(Exception):
-    """A profile that cannot be used; names the file and line."""
+    """A profile that cannot be used; names the file and line of every problem found in it."""
 
     def __init__(self, source: str, line: int | None, message: str):
+        self.problems: list[tuple[str, int | None, str]] = [(source, line, message)]
         self.source, self.line, self.message = source, line, message
-        where = f"{source}:{line}" if line else source
-        super().__init__(f"{where}: {message}")
+        super().__init__(self._text())
+
+    @classmethod
+    def of(cls, problems: list[tuple[str, int | None, str]]) -> "ProfileError":
+        """One error carrying several problems, in the order of their lines."""
+        ordered = sorted(problems, key=lambda p: (p[0], p[1] or 0))
+        error = cls(*ordered[0])
+        error.problems = ordered
+        error.args = (error._text(),)
+        return error
+
+    def _text(self) -> str:
+        lines = [f"{source}:{line}: {message}" if line else f"{source}: {message}" for source, line, message in self.problems]
+        if len(lines) == 1:
+            return lines[0]
+        return f"{len(lines)} problems\n  " + "\n  ".join(lines)
+
+    def __str__(self) -> str:
+        return self._text()
+
+
+def did_you_mean(word: Any, choices: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the nearest choice, or nothing when none is near."""
+    if not isinstance(word, str):
+        return ""
+    near = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{near[0]}'?)" if near else ""
 
 
 # The schema: key -> type, or a nested dict for a mapping with known keys.
@@ -72,11 +99,14 @@ def _is_glob(pattern: str) -> bool:
     return any(c in pattern for c in "*?[")
 
 
-def parse_profile_text(text: str, source: str, known_rule: Any = None, known_pack: Any = None) -> dict:
+def parse_profile_text(text: str, source: str, known_rule: Any = None, known_pack: Any = None, *,
+                       rule_names: Iterable[str] = (), pack_names: Iterable[str] = ()) -> dict:
     """Parse and validate one profile file; returns its data as plain values.
 
     known_rule(id) and known_pack(name) say whether a rule target exists, so a
-    typo in a rule id is an error rather than a rule that never applies.
+    typo in a rule id is an error rather than a rule that never applies;
+    rule_names and pack_names are what a misspelling is compared with. Every
+    problem in the file is reported at once, in one ProfileError.
     """
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -90,86 +120,138 @@ def parse_profile_text(text: str, source: str, known_rule: Any = None, known_pac
         raise ProfileError(source, line, f"not valid YAML: {context}{problem}{found}") from None
     if node is None:
         return {}
-    return _check_mapping(node, SCHEMA, source, "", known_rule, known_pack)
+    checker = _Checker(source, known_rule, known_pack, tuple(rule_names), tuple(pack_names))
+    data = checker.mapping(node, SCHEMA, "")
+    if checker.problems:
+        raise ProfileError.of(checker.problems)
+    return data
 
 
 def _line(node) -> int:
     return node.start_mark.line + 1
 
 
-def _check_mapping(node, schema: dict, source: str, path: str, known_rule, known_pack) -> dict:
-    if not isinstance(node, yaml.MappingNode):
-        raise ProfileError(source, _line(node), f"{path or 'the profile'} must be a mapping of keys")
-    out: dict[str, Any] = {}
-    for key_node, value_node in node.value:
-        key = key_node.value
-        where = f"{path}.{key}" if path else key
-        if key not in schema:
-            expected = ", ".join(sorted(schema))
-            raise ProfileError(source, _line(key_node), f"unknown key '{where}' (expected one of: {expected})")
-        if key in out:
-            raise ProfileError(source, _line(key_node), f"key '{where}' is given twice")
-        out[key] = _check_value(value_node, schema[key], source, where, known_rule, known_pack)
-    return out
+class _Invalid(Exception):
+    """One value is wrong; it is noted and the check goes on with the next key."""
 
 
-def _scalar(node, source: str, where: str):
-    if not isinstance(node, yaml.ScalarNode):
-        raise ProfileError(source, _line(node), f"'{where}' must be a single value")
-    return yaml.safe_load(yaml.serialize(node))
+class _Checker:
+    def __init__(self, source: str, known_rule, known_pack, rule_names: tuple, pack_names: tuple):
+        self.source, self.known_rule, self.known_pack = source, known_rule, known_pack
+        self.rule_names, self.pack_names = rule_names, pack_names
+        self.problems: list[tuple[str, int | None, str]] = []
 
+    def note(self, node, message: str) -> None:
+        self.problems.append((self.source, _line(node), message))
 
-def _check_value(node, spec, source: str, where: str, known_rule, known_pack):
-    if isinstance(spec, dict):
-        return _check_mapping(node, spec, source, where, known_rule, known_pack)
-    if spec == "strings":
-        if not isinstance(node, yaml.SequenceNode):
-            raise ProfileError(source, _line(node), f"'{where}' must be a list of names")
-        items = [_scalar(item, source, where) for item in node.value]
-        for item, item_node in zip(items, node.value):
-            if not isinstance(item, str) or not item:
-                raise ProfileError(source, _line(item_node), f"'{where}' items must be non-empty strings")
-        return items
-    if spec in ("rules", "packs"):
+    def invalid(self, node, message: str) -> _Invalid:
+        self.note(node, message)
+        return _Invalid()
+
+    def unique_keys(self, pairs, where: str):
+        """The (key, key node, value node) of a mapping; a key given twice is a problem naming both lines."""
+        first: dict = {}
+        for key_node, value_node in pairs:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key in first:
+                name = f"{where}.{key}" if where else key
+                self.note(key_node, f"'{name}' is given twice, on line {_line(first[key])} and line {_line(key_node)}: "
+                                    "keep one, the profile must mean one thing")
+                continue
+            first[key] = key_node
+            yield key, key_node, value_node
+
+    def mapping(self, node, schema: dict, path: str) -> dict:
         if not isinstance(node, yaml.MappingNode):
-            raise ProfileError(source, _line(node), f"'{where}' must be a mapping")
-        out = {}
-        for key_node, value_node in node.value:
-            name = _scalar(key_node, source, where)
-            value = _scalar(value_node, source, f"{where}.{name}")
-            if spec == "rules":
-                if not isinstance(name, str) or (known_rule and not _is_glob(name) and not known_rule(name)):
-                    raise ProfileError(source, _line(key_node), f"'{where}': no rule is called '{name}' (see: wingman-sandbox rules)")
-                if known_rule and _is_glob(name) and not known_rule(name, glob=True):
-                    raise ProfileError(source, _line(key_node), f"'{where}': the pattern '{name}' matches no rule")
-                if value not in VERDICT_NAMES:
-                    raise ProfileError(source, _line(value_node), f"'{where}.{name}': unknown verdict {value!r} (expected allow, ask or deny)")
-                out[name] = Verdict(value)
-            else:
-                if known_pack and not known_pack(name):
-                    raise ProfileError(source, _line(key_node), f"'{where}': no rule pack is called '{name}'")
-                if not isinstance(value, bool):
-                    raise ProfileError(source, _line(value_node), f"'{where}.{name}' must be true or false")
-                out[name] = value
+            self.note(node, f"{path or 'the profile'} must be a mapping of keys")
+            return {}
+        out: dict[str, Any] = {}
+        for key, key_node, value_node in self.unique_keys(node.value, path):
+            where = f"{path}.{key}" if path else key
+            if key not in schema:
+                expected = ", ".join(sorted(schema))
+                self.note(key_node, f"unknown key '{where}'{did_you_mean(key, schema)} (expected one of: {expected})")
+                continue
+            try:
+                out[key] = self.value(value_node, schema[key], where)
+            except _Invalid:
+                pass
         return out
-    value = _scalar(node, source, where)
-    if spec == "level":
-        if value not in LEVELS:
-            raise ProfileError(source, _line(node), f"'{where}' must be one of: {', '.join(LEVELS)} (got {value!r})")
-    elif spec == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise ProfileError(source, _line(node), f"'{where}' must be a number of seconds, 0 or more (got {value!r})")
-    elif spec == "isolation":
-        value = "off" if value is False else value  # YAML 1.1 reads a bare `off` as false
-        if value not in ISOLATION:
-            raise ProfileError(source, _line(node), f"'{where}' must be one of: {', '.join(ISOLATION)} (got {value!r})")
-    elif isinstance(spec, tuple):
-        if value not in spec:
-            raise ProfileError(source, _line(node), f"'{where}' must be one of: {', '.join(spec)} (got {value!r})")
-    elif spec is str:
-        if not isinstance(value, str) or not value:
-            raise ProfileError(source, _line(node), f"'{where}' must be a non-empty string (got {value!r})")
-    return value
+
+    def scalar(self, node, where: str):
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.invalid(node, f"'{where}' must be a single value")
+        return yaml.safe_load(yaml.serialize(node))
+
+    def one_of(self, node, where: str, value, choices) -> None:
+        if value not in choices:
+            raise self.invalid(node, f"'{where}' must be one of: {', '.join(choices)} (got {value!r})"
+                                     f"{did_you_mean(value, choices)}")
+
+    def value(self, node, spec, where: str):
+        if isinstance(spec, dict):
+            return self.mapping(node, spec, where)
+        if spec == "strings":
+            if not isinstance(node, yaml.SequenceNode):
+                raise self.invalid(node, f"'{where}' must be a list of names")
+            items = []
+            for item_node in node.value:
+                try:
+                    item = self.scalar(item_node, where)
+                except _Invalid:
+                    continue
+                if not isinstance(item, str) or not item:
+                    self.note(item_node, f"'{where}' items must be non-empty strings")
+                    continue
+                items.append(item)
+            return items
+        if spec in ("rules", "packs"):
+            if not isinstance(node, yaml.MappingNode):
+                raise self.invalid(node, f"'{where}' must be a mapping")
+            out = {}
+            for _, key_node, value_node in self.unique_keys(node.value, where):
+                try:
+                    name = self.scalar(key_node, where)
+                    value = self.scalar(value_node, f"{where}.{name}")
+                    out[name] = self.rule(key_node, value_node, where, name, value) if spec == "rules" \
+                        else self.pack(key_node, value_node, where, name, value)
+                except _Invalid:
+                    pass
+            return out
+        value = self.scalar(node, where)
+        if spec == "level":
+            self.one_of(node, where, value, LEVELS)
+        elif spec == "number":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise self.invalid(node, f"'{where}' must be a number of seconds, 0 or more (got {value!r})")
+        elif spec == "isolation":
+            value = "off" if value is False else value  # YAML 1.1 reads a bare `off` as false
+            self.one_of(node, where, value, ISOLATION)
+        elif isinstance(spec, tuple):
+            self.one_of(node, where, value, spec)
+        elif spec is str:
+            if not isinstance(value, str) or not value:
+                raise self.invalid(node, f"'{where}' must be a non-empty string (got {value!r})")
+        return value
+
+    def rule(self, key_node, value_node, where: str, name, value) -> Verdict:
+        known = self.known_rule
+        if not isinstance(name, str) or (known and not _is_glob(name) and not known(name)):
+            self.note(key_node, f"'{where}': no rule is called '{name}'{did_you_mean(name, self.rule_names)} "
+                                "(see: wingman-sandbox rules)")
+        elif known and _is_glob(name) and not known(name, glob=True):
+            self.note(key_node, f"'{where}': the pattern '{name}' matches no rule")
+        if value not in VERDICT_NAMES:
+            raise self.invalid(value_node, f"'{where}.{name}': unknown verdict {value!r} (expected allow, ask or deny)"
+                                           f"{did_you_mean(value, VERDICT_NAMES)}")
+        return Verdict(value)
+
+    def pack(self, key_node, value_node, where: str, name, value) -> bool:
+        if self.known_pack and not self.known_pack(name):
+            self.note(key_node, f"'{where}': no rule pack is called '{name}'{did_you_mean(name, self.pack_names)}")
+        if not isinstance(value, bool):
+            raise self.invalid(value_node, f"'{where}.{name}' must be true or false")
+        return value
 
 
 def merge(base: dict, override: dict) -> dict:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import platformdirs
 
-from ..policy.packs import known_pack, known_rule
-from ..policy.profile import Policy, ProfileError, merge, parse_profile_text, policy_from
+from ..policy.packs import ALL_RULES, PACKS, known_pack, known_rule
+from ..policy.profile import Policy, ProfileError, did_you_mean, merge, parse_profile_text, policy_from
 from ..resources import builtin_profiles_dir
 
 APP = "wingman-run"
@@ -68,7 +68,8 @@ def _lookup(name: str, skip: Path | None) -> Path:
     for path in candidates:
         if path.is_file() and path != skip:
             return path
-    raise ProfileError(name, None, f"no profile called '{name}' (see: wingman-sandbox profiles)")
+    names = [found for found, _, _ in named_profiles()]
+    raise ProfileError(name, None, f"no profile called '{name}'{did_you_mean(name, names)} (see: wingman-sandbox profiles)")
 
 
 def _is_path(selector: str) -> bool:
@@ -80,7 +81,8 @@ def load_file(path: Path) -> dict:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(str(path), None, f"cannot read: {exc}") from None
-    return parse_profile_text(text, str(path), known_rule=known_rule, known_pack=known_pack)
+    return parse_profile_text(text, str(path), known_rule=known_rule, known_pack=known_pack,
+                              rule_names=ALL_RULES, pack_names=PACKS)
 
 
 def _load_chain(path: Path, implicit_base: str | None) -> tuple[dict, list[str]]:

@@ -179,7 +179,7 @@ def _rm(argv: Sequence[str], ctx: Context) -> list[Hit]:
         if rule in ("fs.rm.root", "fs.rm.project_root") and not recursive:
             # Without -r, rm cannot take a directory away: only the files a glob names.
             rule = "fs.rm.outside_project" if place == "root" else "fs.rm.project"
-        if rule == "fs.rm.project" and recursive and _holds_git_dir(path, contents):
+        if place == "project" and recursive and _holds_git_dir(path, contents):
             rule = "fs.rm.git_dir"  # rm .git/index.lock is fine; rm -rf .git is not
         if rule != "fs.rm.project":
             touched.append(word)

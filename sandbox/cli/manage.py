@@ -1,7 +1,7 @@
 """wingman-sandbox: look at what wingman-run decides and did.
 
     wingman-sandbox check [--profile P] [--json] 'COMMAND STRING'
-    wingman-sandbox log [--json] [--session ID] [-n N] [--follow]
+    wingman-sandbox log [--json] [--session ID | --all] [-n N] [--follow]
     wingman-sandbox profiles
     wingman-sandbox approvals [--session ID] [--json]
     wingman-sandbox rules [--profile P]
@@ -71,8 +71,20 @@ def cmd_check(opts) -> int:
     return CHECK_STATUS[decision.verdict]
 
 
+def _log_session(opts) -> str | None:
+    """The session whose events to show: --session, else the one we run inside unless --all."""
+    if opts.session:
+        return opts.session
+    inside = os.environ.get("WINGMAN_SESSION")
+    if inside and not opts.all:
+        sys.stderr.write(f"wingman-sandbox log: this session's events ({inside}); --all for every session\n")
+        return inside
+    return None
+
+
 def cmd_log(opts) -> int:
     path = audit.resolve_audit_path(None, os.environ)
+    opts.session = _log_session(opts)
     if opts.follow:
         if not opts.json:
             print(HEADER, flush=True)
@@ -203,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(run=cmd_check)
     log = sub.add_parser("log", help="show the audit log")
     log.add_argument("--json", action="store_true", help="the raw JSON lines")
-    log.add_argument("--session", help="only this session's events")
+    log.add_argument("--session", help="only this session's events (inside a session: that one by default)")
+    log.add_argument("--all", action="store_true", help="every session's events, even inside a session")
     log.add_argument("-n", type=int, default=0, help="only the last N")
     log.add_argument("--follow", action="store_true", help="keep printing new events")
     log.set_defaults(run=cmd_log)

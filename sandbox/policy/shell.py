@@ -364,6 +364,8 @@ class _Walker:
             else:
                 self.visit(child, depth + 1)
         extra = [w for r in redirects for w in _redirect_args(r)]
+        if body is None and extra:
+            return self.words_only(extra, redirects, depth, stdin)
         if extra:
             self.give_args(body, extra, depth)
         stdin = self.redirect_input(redirects, depth, stdin)
@@ -456,6 +458,17 @@ class _Walker:
         for extra in self.redirect_args.pop((node.start_byte, node.end_byte), ()):
             self.visit_words(extra, depth)
             words.append(self.word(extra))
+        return self.simple(assigns, words, redirects, depth, stdin)
+
+    def words_only(self, extra, redirects, depth: int, stdin):
+        """`2>/dev/null 2>&1 rm -rf ~`: tree-sitter saw only redirects; the words after them are the command."""
+        words = []
+        for node in extra:
+            self.visit_words(node, depth)
+            words.append(self.word(node))
+        return self.simple([], words, redirects, depth, stdin)
+
+    def simple(self, assigns, words, redirects, depth: int, stdin):
         stdin = self.redirect_input(redirects, depth, stdin)
         if not words:
             self.record_assignments(assigns, exported=False)

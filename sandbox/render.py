@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shlex
+from typing import Sequence
 
+from .approvals.instruction import Target
 from .policy.verdict import Decision, Verdict
 
 
@@ -12,14 +14,21 @@ def command_text(argv) -> str:
 
 
 def refusal(decision: Decision, shown: str, *, why_refused: str | None = None, profile: str | None = None,
-            asked: bool = False) -> str:
-    """One block: what was refused, the rule, why, the safer way, and how to get it approved."""
+            asked: bool = False, targets: Sequence[Target] | None = None) -> str:
+    """One block: what was refused, the rule, why, the safer way, and how to get it approved.
+
+    targets: the objects as the daemon reports them (approvals.targets.touched_objects); given,
+    the block names only objects that exist and says "no such container" for the rest."""
     lines = [f"wingman-run: refused: {shown}"]
     lines.append(f"  rule:     {decision.rule} ({decision.verdict.value})")
     lines.append(f"  why:      {decision.reason}")
-    detail = next((f.detail for f in decision.findings if f.rule == decision.rule and f.detail), None)
-    if detail:
-        lines.append(f"  touches:  {detail}")
+    if targets:
+        for index, target in enumerate(targets):
+            lines.append(f"  {'touches:' if index == 0 else '':9} {target.describe()}")
+    else:
+        detail = next((f.detail for f in decision.findings if f.rule == decision.rule and f.detail), None)
+        if detail:
+            lines.append(f"  touches:  {detail}")
     if why_refused:
         lines.append(f"  refused:  {why_refused}")
     if decision.alternative:

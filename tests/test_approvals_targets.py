@@ -24,7 +24,7 @@ def test_container_named_with_id_state_image_and_volumes(tmp_path):
     found = docker_targets(docker, {"PATH": os.defpath}, "container", ["victim", "ghost"])
     assert found[0].name == "victim" and found[0].id == CONTAINER["Id"]
     assert "state running" in found[0].detail and "image app:1" in found[0].detail and "keep-vol" in found[0].detail
-    assert found[1].name == "ghost" and found[1].detail == "not found by the daemon"
+    assert found[1].name == "ghost" and found[1].detail == "no such container"
 
 
 def test_container_named_by_id_prefix(tmp_path):

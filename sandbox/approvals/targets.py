@@ -18,12 +18,29 @@ from .instruction import Target
 
 INSPECT_TIMEOUT_SECONDS = 3.0
 MAX_NAMES = 10
+NO_SUCH = "no such"  # the detail of a name the daemon does not know: "no such container"
 _INSPECT = {
     "container": ("container", "inspect"),
     "image": ("image", "inspect"),
     "volume": ("volume", "inspect"),
     "network": ("network", "inspect"),
 }
+
+
+def exists(target: Target) -> bool:
+    """False only when the daemon said there is no such object (not when it could not be asked)."""
+    return not (target.detail or "").startswith(NO_SUCH)
+
+
+def touched_objects(real_docker: str, docker_env: dict, argv) -> tuple[Target, ...]:
+    """The objects a docker argv names, as the daemon reports them now; () when it names none."""
+    from ..policy.packs.docker import parse_targets
+
+    try:
+        kind, names = parse_targets(list(argv))
+    except Exception:
+        return ()
+    return docker_targets(real_docker, docker_env, kind, names) if names else ()
 
 
 def docker_targets(real_docker: str, docker_env: dict, kind: str, names: list[str]) -> tuple[Target, ...]:
@@ -43,7 +60,7 @@ def _docker_targets(real_docker: str, docker_env: dict, kind: str, names: list[s
     for name in names:
         match = next((obj for obj in found if _matches(obj, name)), None)
         if match is None:
-            targets.append(Target(kind, name, None, "not found by the daemon"))
+            targets.append(Target(kind, name, None, f"{NO_SUCH} {kind}"))
         else:
             targets.append(_describe(kind, name, match, real_docker, docker_env))
     return tuple(targets)

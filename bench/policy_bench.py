@@ -35,6 +35,10 @@ COMMANDS = [
     "psql -U app -d shop -c \"SELECT id, email FROM users WHERE created_at > now() - interval '1 day'\"",
     "sudo -u deploy env RAILS_ENV=production timeout 600 bundle exec rake db:migrate",
     "trap - DEBUG; /usr/bin/docker stop victim",
+    "git reset 2>/dev/null --hard && rm 2>/dev/null -rf build dist",
+    "find . -name '*.py' -not -path './.git/*' | xargs -I{} sh -c 'wc -l {}' | sort -n | tail -5",
+    "git checkout -q HEAD src/app.py && git switch -c fix/redirects",
+    "ssh build-host 'cd /srv/app && git pull && rm -rf tmp/cache'",
 ]
 
 CONTEXT = Context(cwd="/work/project", project_dir="/work/project", home="/home/dev")

@@ -1,0 +1,63 @@
+"""The guard's questions to the session's broker, which decides, asks a human, audits and answers.
+
+Every call that is not a read goes to the broker (verb `api`). No broker,
+no answer, a garbled answer: the call is refused, never forwarded.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..broker import protocol
+from ..session.layout import BROKER_SECRET, BROKER_SOCKET
+from .proxy import Request
+
+MAX_SHOWN_LINES = 8
+_LABEL = re.compile(r"^[a-z][a-z ]{0,15}:\s")
+
+
+def one_line(text: str) -> str:
+    """The broker's refusal block as one line, the way the docker CLI prints a daemon's error."""
+    parts: list[str] = []
+    for raw in text.splitlines():
+        line = " ".join(raw.split())
+        if not line:
+            continue
+        if parts and not _LABEL.match(line) and raw[:1].isspace():
+            parts[-1] += " " + line  # a continuation of the line above
+        else:
+            parts.append(line)
+    return "; ".join(parts[:MAX_SHOWN_LINES])
+
+
+class BrokerDecider:
+    """decide(request) for the proxy: None to forward, else the text of the refusal."""
+
+    def __init__(self, session_dir: str | Path):
+        self.socket = str(Path(session_dir) / BROKER_SOCKET)
+        self.secret_file = Path(session_dir) / BROKER_SECRET
+
+    def __call__(self, request: Request) -> str | None:
+        head, call = request.head, request.call
+        path = head.target.partition("?")[0]
+        try:
+            secret = self.secret_file.read_text().strip()
+        except OSError as exc:
+            return self._gone(call.rules[0], f"its secret cannot be read ({exc.strerror})")
+        pids = " ".join(str(p) for p in request.pids)
+        for rule in call.rules:
+            try:
+                reply = protocol.ask(self.socket, secret, "api", pids, head.method, path, rule,
+                                     "\n".join(call.targets), call.shown)
+            except (OSError, protocol.ProtocolError) as exc:
+                return self._gone(rule, str(exc) or type(exc).__name__)
+            if reply.status != 0:
+                text = "".join(reply.values("err"))
+                return one_line(text) or f"wingman-run: refused: {call.shown} (rule {rule})"
+        return None
+
+    @staticmethod
+    def _gone(rule: str, why: str) -> str:
+        return (f"wingman-run: refused ({rule}): the session's broker does not answer ({why}); "
+                "the guard lets no change through without it. Restart the session.")

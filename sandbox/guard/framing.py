@@ -1,0 +1,214 @@
+"""HTTP/1.1 message framing for the guard: where a head ends, how long a body is. Pure, no sockets.
+
+h11 checks each head; this module decides only what h11 cannot tell a
+forwarding proxy: where the body of a message ends in a byte stream, without
+copying the body. It is deliberately stricter than the daemon's Go parser
+(CRLF only, no folded lines, no chunk-size whitespace): whatever it accepts,
+the daemon reads the same way, and whatever it doubts is never forwarded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import h11
+
+MAX_HEAD = 64 * 1024
+MAX_LINE = 4096
+READ_METHODS = (b"GET", b"HEAD")
+
+
+class FramingError(Exception):
+    """A message the guard will not forward, because the daemon might read it otherwise."""
+
+
+def head_end(buffer: bytes | bytearray) -> int:
+    """Index just past the blank line that ends a head, or -1. Raises on oversized heads."""
+    end = buffer.find(b"\r\n\r\n")
+    if end < 0:
+        if len(buffer) > MAX_HEAD:
+            raise FramingError("the request head is too large")
+        return -1
+    if end + 4 > MAX_HEAD:
+        raise FramingError("the request head is too large")
+    return end + 4
+
+
+_BARE = re.compile(rb"\r(?!\n)|(?<!\r)\n")
+
+
+def _check_lines(head: bytes) -> None:
+    if _BARE.search(head):
+        raise FramingError("a bare CR or LF in the head")
+    if re.search(rb"\r\n[ \t]", head):
+        raise FramingError("a folded header line")
+
+
+@dataclass(frozen=True)
+class RequestHead:
+    method: str
+    target: str
+    headers: list[tuple[bytes, bytes]]  # names lower-cased, as h11 gives them
+    body: str  # "none", "length" or "chunked"
+    length: int = 0
+    http10: bool = False
+
+    def header(self, name: bytes) -> bytes | None:
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+    @property
+    def wants_upgrade(self) -> bool:
+        return self.header(b"upgrade") is not None
+
+
+def parse_request_head(head: bytes) -> RequestHead:
+    """The request line and framing of one head (ending in CRLF CRLF), checked by h11 and by us."""
+    _check_lines(head)
+    conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
+    conn.receive_data(head)
+    try:
+        event = conn.next_event()
+    except h11.RemoteProtocolError as exc:
+        raise FramingError(f"not a valid HTTP/1.1 request head ({exc})") from None
+    if not isinstance(event, h11.Request):
+        raise FramingError("not a complete request head")
+    target = event.target.decode("ascii", "strict") if event.target.isascii() else None
+    if target is None or not target.startswith("/"):
+        raise FramingError("the request target must be a path (origin form)")
+    headers = [(bytes(k), bytes(v)) for k, v in event.headers]
+    names = [k for k, _ in headers]
+    lengths = {v for k, v in headers if k == b"content-length"}
+    codings = [v for k, v in headers if k == b"transfer-encoding"]
+    if codings:
+        if lengths or len(codings) != 1 or codings[0].strip().lower() != b"chunked":
+            raise FramingError("a Transfer-Encoding other than one plain chunked")
+        return RequestHead(event.method.decode(), target, headers, "chunked")
+    if len(lengths) > 1 or names.count(b"content-length") > 1:
+        raise FramingError("more than one Content-Length")
+    if lengths:
+        value = next(iter(lengths))
+        if not value.isdigit() or len(value) > 15:
+            raise FramingError("a Content-Length that is not a number")
+        length = int(value)
+        return RequestHead(event.method.decode(), target, headers, "length" if length else "none", length,
+                           event.http_version == b"1.0")
+    return RequestHead(event.method.decode(), target, headers, "none", 0, event.http_version == b"1.0")
+
+
+@dataclass(frozen=True)
+class ResponseHead:
+    status: int
+    body: str  # "none", "length", "chunked" or "close" (until the connection ends)
+    length: int = 0
+    content_type: bytes = b""
+
+    @property
+    def interim(self) -> bool:
+        return 100 <= self.status < 200 and self.status != 101
+
+    @property
+    def switches(self) -> bool:
+        """After this response the connection carries raw bytes both ways (upgrade or docker's legacy hijack)."""
+        return self.status == 101 or self.body == "close"
+
+
+_STATUS = re.compile(rb"^HTTP/1\.[01] (\d{3})(?: [^\r\n]*)?\r\n")
+
+
+def parse_response_head(head: bytes, request_method: str) -> ResponseHead:
+    """The status and body framing of a response head from the daemon."""
+    match = _STATUS.match(head)
+    if not match:
+        raise FramingError("the daemon sent something that is not an HTTP/1.1 response")
+    status = int(match.group(1))
+    length: int | None = None
+    chunked = False
+    content_type = b""
+    for line in head[match.end():].split(b"\r\n"):
+        name, sep, value = line.partition(b":")
+        if not sep:
+            continue
+        name, value = name.strip().lower(), value.strip()
+        if name == b"content-length":
+            if not value.isdigit():
+                raise FramingError("the daemon sent a Content-Length that is not a number")
+            length = int(value)
+        elif name == b"transfer-encoding":
+            chunked = value.lower().endswith(b"chunked")
+        elif name == b"content-type":
+            content_type = value
+    if 100 <= status < 200 or status in (204, 304) or request_method == "HEAD":
+        return ResponseHead(status, "none", 0, content_type)
+    if chunked:
+        return ResponseHead(status, "chunked", 0, content_type)
+    if length is not None:
+        return ResponseHead(status, "length" if length else "none", length, content_type)
+    return ResponseHead(status, "close", 0, content_type)
+
+
+class ChunkedScanner:
+    """Follows a chunked body through the bytes that carry it; says where it ends.
+
+    feed(data) returns how many bytes of data belong to the body; once `done`
+    is true the rest belongs to the next message. Chunk data is skipped, not
+    copied; with `keep`, the decoded data is collected too (small bodies only).
+    """
+
+    def __init__(self, keep: bool = False):
+        self.state = "size"
+        self.line = bytearray()
+        self.remaining = 0
+        self.done = False
+        self.kept = bytearray() if keep else None
+
+    def feed(self, data: bytes | bytearray, start: int = 0, end: int | None = None) -> int:
+        """Scan data[start:end]; returns the index just past the last byte that belongs to the body."""
+        i, n = start, len(data) if end is None else end
+        while i < n and not self.done:
+            if self.state == "data":
+                take = min(self.remaining, n - i)
+                if self.kept is not None:
+                    self.kept += data[i:i + take]
+                self.remaining -= take
+                i += take
+                if self.remaining == 0:
+                    self.state = "data-crlf"
+                continue
+            # Line states: size, data-crlf (must be an empty line), trailer.
+            limit = min(n, i + MAX_LINE + 2 - len(self.line))
+            nl = data.find(b"\n", i, limit)
+            if nl < 0:
+                self.line += data[i:limit]
+                if len(self.line) > MAX_LINE:
+                    raise FramingError("a chunk line is too long")
+                i = limit
+                continue
+            self.line += data[i:nl + 1]
+            i = nl + 1
+            line = bytes(self.line)
+            self.line.clear()
+            if not line.endswith(b"\r\n") or b"\r" in line[:-2]:
+                raise FramingError("a chunk line not ended by CRLF")
+            self._line(line[:-2])
+        return i
+
+    def _line(self, line: bytes) -> None:
+        if self.state == "data-crlf":
+            if line:
+                raise FramingError("chunk data longer than its size")
+            self.state = "size"
+        elif self.state == "size":
+            size, _, _ext = line.partition(b";")
+            if not size or len(size) > 15 or not all(c in b"0123456789abcdefABCDEF" for c in size):
+                raise FramingError("a chunk size that is not a hex number")
+            self.remaining = int(size, 16)
+            self.state = "data" if self.remaining else "trailer"
+        elif self.state == "trailer":
+            if not line:
+                self.done = True
+            elif b":" not in line or line[:1] in (b" ", b"\t"):
+                raise FramingError("a malformed chunked trailer")

@@ -1,0 +1,306 @@
+"""The guard's proxy: every request head on the session's Docker socket is read and judged; bytes are forwarded.
+
+One thread per direction of each connection. Requests and responses go in
+lockstep (the docker CLI and the SDKs never pipeline): the guard reads a
+request head only after the previous response has ended, so it always knows
+whether the daemon still reads HTTP on that connection. After an upgrade (101)
+or docker's legacy hijack (a response that runs until the connection closes)
+the connection carries raw bytes both ways, each direction closed on its own.
+Bodies are forwarded as they come, never parsed, except the small JSON of the
+few calls whose rule depends on it (containers/create and the like).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import socket
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+from . import mapping
+from .framing import ChunkedScanner, FramingError, RequestHead, head_end, parse_request_head, parse_response_head
+
+BUFFER = 64 * 1024
+DRAIN_LIMIT = 1 << 20
+DRAIN_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Request:
+    head: RequestHead
+    call: mapping.Call
+    pids: list[int]
+
+
+# decide(request) -> None to forward it, or the refusal text for the client.
+Decider = Callable[[Request], "str | None"]
+
+
+class Closed(Exception):
+    """The other side closed in the middle of a message."""
+
+
+class Stream:
+    """A socket with the bytes read past the last message boundary."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.buf = bytearray()
+        self.scratch = bytearray(BUFFER)
+        self.view = memoryview(self.scratch)
+
+    def read_head(self) -> bytes | None:
+        """The next message head, or None when the peer closed between messages."""
+        while True:
+            end = head_end(self.buf)
+            if end >= 0:
+                head = bytes(self.buf[:end])
+                del self.buf[:end]
+                return head
+            data = self.sock.recv(BUFFER)
+            if not data:
+                if self.buf:
+                    raise Closed("closed in the middle of a head")
+                return None
+            self.buf += data
+
+    def read_exact(self, count: int) -> bytes:
+        while len(self.buf) < count:
+            data = self.sock.recv(BUFFER)
+            if not data:
+                raise Closed("closed in the middle of a body")
+            self.buf += data
+        out = bytes(self.buf[:count])
+        del self.buf[:count]
+        return out
+
+    def forward_length(self, dst: socket.socket, count: int) -> None:
+        if self.buf:
+            take = min(count, len(self.buf))
+            dst.sendall(self.buf[:take])
+            del self.buf[:take]
+            count -= take
+        while count:
+            got = self.sock.recv_into(self.scratch, min(count, BUFFER))
+            if not got:
+                raise Closed("closed in the middle of a body")
+            dst.sendall(self.view[:got])
+            count -= got
+
+    def forward_chunked(self, dst: socket.socket, scanner: ChunkedScanner, limit: int | None = None) -> bytes:
+        """Forward (or, with limit, collect up to about limit bytes of) a chunked body. Returns what was collected."""
+        collected = bytearray()
+        if self.buf:
+            used = scanner.feed(self.buf)
+            if limit is None:
+                dst.sendall(self.buf[:used])
+            else:
+                collected += self.buf[:used]
+            del self.buf[:used]
+        while not scanner.done and (limit is None or len(collected) <= limit):
+            got = self.sock.recv_into(self.scratch)
+            if not got:
+                raise Closed("closed in the middle of a chunked body")
+            used = scanner.feed(self.scratch, 0, got)
+            if limit is None:
+                dst.sendall(self.view[:used])
+            else:
+                collected += self.view[:used]
+            if used < got:
+                self.buf += self.view[used:got]
+        return bytes(collected)
+
+    def forward_to_eof(self, dst: socket.socket) -> None:
+        if self.buf:
+            dst.sendall(self.buf)
+            self.buf.clear()
+        while True:
+            got = self.sock.recv_into(self.scratch)
+            if not got:
+                return
+            dst.sendall(self.view[:got])
+
+
+def _shut(sock: socket.socket | None, how: int) -> None:
+    if sock is not None:
+        try:
+            sock.shutdown(how)
+        except OSError:
+            pass
+
+
+def error_response(status: int, reason: str, message: str) -> bytes:
+    body = json.dumps({"message": message}).encode()
+    return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
+
+
+class Connection:
+    """One client connection and, once a request is let through, its connection to the daemon."""
+
+    def __init__(self, client: socket.socket, upstream_path: str, decide: Decider,
+                 chain: Callable[[socket.socket], list[int]], engine_sockets: tuple[str, ...]):
+        self.client = client
+        self.upstream_path = upstream_path
+        self.decide = decide
+        self.chain = chain
+        self.engine_sockets = engine_sockets
+        self.upstream: socket.socket | None = None
+        self.inbound = Stream(client)
+        self.pending: queue.Queue = queue.Queue()  # request heads the daemon has yet to answer
+        self.outcome: queue.Queue = queue.Queue()  # "complete", "switched" or "closed", one per request
+        self.responder: threading.Thread | None = None
+        self.pids: list[int] | None = None
+
+    def run(self) -> None:
+        try:
+            self._requests()
+        except Exception:  # noqa: BLE001 - whatever went wrong, the connection ends and nothing more is forwarded
+            pass
+        finally:
+            _shut(self.client, socket.SHUT_RDWR)
+            _shut(self.upstream, socket.SHUT_RDWR)
+            if self.responder is not None:
+                self.pending.put(None)
+                self.responder.join()
+            self.client.close()
+            if self.upstream is not None:
+                self.upstream.close()
+
+    # -- client -> daemon
+
+    def _requests(self) -> None:
+        while True:
+            try:
+                head = self.inbound.read_head()
+                if head is None:
+                    return
+                request = parse_request_head(head)
+            except FramingError as exc:
+                self._refuse(400, "Bad Request", f"wingman-run guard: {exc}; the request was not forwarded")
+                return
+            body, decoded, scanner = self._body_to_check(request)
+            call = mapping.classify(request.method, request.target, decoded,
+                                    resolve=os.path.realpath, engine_sockets=self.engine_sockets)
+            if not call.is_read:
+                if self.pids is None:
+                    self.pids = self.chain(self.client)
+                refusal = self.decide(Request(request, call, self.pids))
+                if refusal is not None:
+                    self._refuse(403, "Forbidden", refusal)
+                    return
+            if not self._connect():
+                return
+            self.pending.put(request)
+            self.upstream.sendall(head + body)
+            self._forward_body(request, len(body), scanner)
+            outcome = self.outcome.get()
+            if outcome == "switched":
+                self.inbound.forward_to_eof(self.upstream)
+                _shut(self.upstream, socket.SHUT_WR)
+                self.responder.join()
+                return
+            if outcome == "closed":
+                return
+
+    def _body_to_check(self, request: RequestHead) -> tuple[bytes, bytes | None, ChunkedScanner | None]:
+        """(raw bytes read ahead, the decoded body when the rule depends on it and it is small, the chunk scanner)."""
+        if not mapping.needs_body(request.method, request.target.partition("?")[0]):
+            return b"", None, ChunkedScanner() if request.body == "chunked" else None
+        if request.body == "none":
+            return b"", b"", None
+        if request.body == "length":
+            if request.length > mapping.MAX_CHECKED_BODY:
+                return b"", None, None
+            raw = self.inbound.read_exact(request.length)
+            return raw, raw, None
+        scanner = ChunkedScanner(keep=True)
+        raw = self.inbound.forward_chunked(self.client, scanner, limit=mapping.MAX_CHECKED_BODY)
+        decoded = bytes(scanner.kept) if scanner.done else None
+        scanner.kept = None
+        return raw, decoded, scanner
+
+    def _forward_body(self, request: RequestHead, already: int, scanner: ChunkedScanner | None) -> None:
+        if request.body == "length":
+            self.inbound.forward_length(self.upstream, request.length - already)
+        elif request.body == "chunked" and not scanner.done:
+            self.inbound.forward_chunked(self.upstream, scanner)
+
+    def _connect(self) -> bool:
+        if self.upstream is not None:
+            return True
+        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            upstream.connect(self.upstream_path)
+        except OSError as exc:
+            upstream.close()
+            self._refuse(502, "Bad Gateway", f"wingman-run guard: cannot reach the Docker daemon at {self.upstream_path}: {exc.strerror or exc}")
+            return False
+        self.upstream = upstream
+        self.responder = threading.Thread(target=self._responses, daemon=True)
+        self.responder.start()
+        return True
+
+    def _refuse(self, status: int, reason: str, message: str) -> None:
+        """Answer without forwarding, then close: the rest of the request is read and dropped, so the client sees the answer."""
+        try:
+            self.client.sendall(error_response(status, reason, message))
+            _shut(self.client, socket.SHUT_WR)
+            self.client.settimeout(DRAIN_SECONDS)
+            drained = 0
+            while drained < DRAIN_LIMIT:
+                data = self.client.recv(BUFFER)
+                if not data:
+                    break
+                drained += len(data)
+        except OSError:
+            pass
+
+    # -- daemon -> client
+
+    def _responses(self) -> None:
+        outbound = Stream(self.upstream)
+        try:
+            while True:
+                request = self.pending.get()
+                if request is None:
+                    return
+                while True:
+                    head = outbound.read_head()
+                    if head is None:
+                        self.outcome.put("closed")
+                        _shut(self.client, socket.SHUT_WR)
+                        return
+                    response = parse_response_head(head, request.method)
+                    self.client.sendall(head)
+                    if not response.interim:
+                        break
+                if response.switches:
+                    self.outcome.put("switched")
+                    outbound.forward_to_eof(self.client)
+                    _shut(self.client, socket.SHUT_WR)
+                    return
+                if response.body == "length":
+                    outbound.forward_length(self.client, response.length)
+                elif response.body == "chunked":
+                    outbound.forward_chunked(self.client, ChunkedScanner())
+                self.outcome.put("complete")
+        except Exception:  # noqa: BLE001 - a broken response ends the connection, both ways
+            self.outcome.put("closed")
+            _shut(self.client, socket.SHUT_RDWR)
+            _shut(self.upstream, socket.SHUT_RDWR)
+
+
+def serve(listener: socket.socket, upstream_path: str, decide: Decider,
+          chain: Callable[[socket.socket], list[int]], engine_sockets: tuple[str, ...] = ()) -> None:
+    """Accept connections forever, one thread each."""
+    while True:
+        try:
+            client, _ = listener.accept()
+        except InterruptedError:
+            continue
+        connection = Connection(client, upstream_path, decide, chain, engine_sockets)
+        threading.Thread(target=connection.run, daemon=True).start()

@@ -1,0 +1,181 @@
+"""OS isolation of a session: the command runs where the only container engine it can reach is the guard.
+
+Linux: bubblewrap over the whole filesystem (the user's files stay writable),
+a PID namespace of its own, no capabilities, the session directory read-only,
+the guard's socket bound over the session's daemon socket and over
+/run/docker.sock, every other engine socket hidden. macOS: a sandbox-exec
+profile that denies the engines' sockets (generated here; run there).
+
+The profile's `isolation` key: auto (isolate where bubblewrap works, else
+warn once), required (refuse to start without it), off.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+from ..guard.endpoints import ENGINE_DIRS, UnsupportedDaemon, daemon_socket, engine_sockets, real_path
+from .layout import GUARD_SOCKET
+
+SETTINGS = ("auto", "required", "off")
+# What stays open without isolation (the README's threat model rows), said once at start.
+OPEN_ROWS = ("copied or renamed docker binaries, interpreters and raw-socket requests reach the daemon directly,"
+             " and the session's stub and hook files can be edited")
+
+
+class IsolationUnavailable(Exception):
+    """isolation: required, and the session cannot be isolated; the launcher exits 2 with this text."""
+
+
+def bwrap_path(environ=os.environ) -> str | None:
+    chosen = environ.get("WINGMAN_BWRAP")  # another bubblewrap build, or none at all ("" is none)
+    if chosen is not None:
+        return chosen if chosen and os.access(chosen, os.X_OK) else None
+    return shutil.which("bwrap", path=environ.get("PATH", os.defpath))
+
+
+@lru_cache(maxsize=4)
+def bwrap_works(bwrap: str) -> str | None:
+    """None when bubblewrap can build a sandbox here, else why not (one line)."""
+    try:
+        probe = subprocess.run([bwrap, "--ro-bind", "/", "/", "--unshare-pid", "--proc", "/proc", "true"],
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{bwrap} does not run ({exc})"
+    if probe.returncode != 0:
+        return f"{bwrap} cannot build a sandbox here: {(probe.stderr.strip().splitlines() or ['exit %d' % probe.returncode])[-1]}"
+    return None
+
+
+def bwrap_argv(bwrap: str, command: list[str], session_dir: str, guarded: list[str], hidden: list[str],
+               hidden_dirs: list[str], cwd: str) -> list[str]:
+    """The bubblewrap command line. Pure: paths in, argv out (paths already resolved, existing)."""
+    argv = [
+        bwrap,
+        "--bind", "/", "/",            # the user's files stay as they are, writable
+        "--dev-bind", "/dev", "/dev",  # terminals, /dev/null, /dev/shm
+        "--unshare-pid", "--proc", "/proc",  # /proc/1/root no longer leads out of the sandbox
+        "--die-with-parent",
+        "--cap-drop", "ALL",           # as root, without it `umount /run/docker.sock` brings the daemon back
+        "--ro-bind", session_dir, session_dir,  # stubs, hooks and the record cannot be rewritten
+    ]
+    for directory in hidden_dirs:
+        argv += ["--tmpfs", directory]
+    for path in hidden:
+        argv += ["--ro-bind", "/dev/null", path]
+    guard = str(Path(session_dir) / GUARD_SOCKET)
+    for path in guarded:
+        argv += ["--bind", guard, path]
+    argv += ["--chdir", cwd, "--", *command]
+    return argv
+
+
+def plan(session, environ=os.environ) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(guarded paths, hidden sockets, hidden directories, warnings) for this machine, links resolved."""
+    home = environ.get("HOME") or os.path.expanduser("~")
+    warnings: list[str] = []
+    upstream = real_path(daemon_socket(session.docker_env, home))  # raises UnsupportedDaemon
+    guarded = []
+    for path in dict.fromkeys([upstream, real_path("/var/run/docker.sock")]):
+        if os.path.exists(path):
+            guarded.append(path)
+        elif path == upstream:
+            warnings.append(f"the daemon's socket {path} does not exist yet; a daemon started later would be reachable directly")
+    hidden_dirs = [d for d in dict.fromkeys(real_path(d) for d in ENGINE_DIRS) if os.path.isdir(d)]
+    hidden = []
+    for path in engine_sockets(home, environ.get("XDG_RUNTIME_DIR"), session.docker_env):
+        resolved = real_path(path)
+        if resolved in guarded or resolved in hidden or not os.path.exists(resolved):
+            continue
+        if any(resolved.startswith(d + "/") for d in hidden_dirs):
+            continue  # under a directory hidden whole
+        hidden.append(resolved)
+    # A guarded path inside a hidden directory is created in its tmpfs by bubblewrap: keep the order.
+    return guarded, hidden, hidden_dirs, warnings
+
+
+def isolate(command: list[str], session, profile_setting: str | None,
+            environ=os.environ) -> tuple[list[str], str | None]:
+    """(argv to run, a status line to print or None). Raises IsolationUnavailable under `required`."""
+    setting = profile_setting or "auto"
+    if setting == "off":
+        return command, None
+    reason = None
+    bwrap = bwrap_path(environ)
+    if bwrap is None:
+        reason = "bubblewrap (bwrap) is not installed" + (" at WINGMAN_BWRAP" if environ.get("WINGMAN_BWRAP") is not None else " on PATH")
+    else:
+        reason = bwrap_works(bwrap)
+    guarded: list[str] = []
+    if reason is None:
+        try:
+            guarded, hidden, hidden_dirs, warnings = plan(session, environ)
+        except UnsupportedDaemon as exc:
+            reason = str(exc)
+        else:
+            if not guarded:
+                reason = "; ".join(warnings) or "no daemon socket to put the guard in front of"
+    if reason is not None:
+        if setting == "required":
+            raise IsolationUnavailable(f"isolation is required by the profile, and {reason}; nothing was started")
+        return command, (f"wingman-run: warning: no OS isolation ({reason}); open until it is on: {OPEN_ROWS}."
+                         " Set isolation: required in the profile to refuse such sessions.")
+    argv = bwrap_argv(bwrap, command, session.dir, guarded, hidden, hidden_dirs, os.getcwd())
+    note = ("wingman-run: warning: " + "; ".join(warnings)) if warnings else None
+    if note and setting == "required":
+        raise IsolationUnavailable(f"isolation is required by the profile, and {'; '.join(warnings)}; nothing was started")
+    return argv, note
+
+
+# ---- macOS: sandbox-exec cannot bind a socket over another, so it denies the real ones and the
+# ---- session's DOCKER_HOST points at the guard.
+
+def macos_socket_rules(home: str) -> list[str]:
+    """sandbox-exec filters for every place a Docker engine listens on a Mac."""
+    def q(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    def rx(text: str) -> str:
+        return "#" + q(text)
+
+    import re
+
+    escaped = re.escape(home)
+    return [
+        f"(path-literal {q('/var/run/docker.sock')})",
+        f"(path-literal {q('/private/var/run/docker.sock')})",
+        f"(path-literal {q(home + '/.docker/run/docker.sock')})",
+        f"(path-literal {q(home + '/.docker/desktop/docker.sock')})",
+        f"(path-literal {q(home + '/.orbstack/run/docker.sock')})",
+        f"(path-literal {q(home + '/.rd/docker.sock')})",
+        f"(regex {rx('^' + escaped + '/[.]colima/[^/]+/docker[.]sock$')})",
+        f"(regex {rx('^' + escaped + '/[.]lima/[^/]+/sock/docker[.]sock$')})",
+        f"(regex {rx('^' + escaped + '/[.]local/share/containers/podman/machine/.*[.]sock$')})",
+    ]
+
+
+def macos_profile(session_dir: str, home: str) -> str:
+    """The sandbox-exec profile text: everything allowed but the engines' sockets and writes to the session."""
+    def q(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = ["(version 1)", "(allow default)", ";; the real engines: only the guard reaches them"]
+    for rule in macos_socket_rules(home):
+        lines.append(f"(deny network-outbound (remote unix-socket {rule}))")
+        lines.append(f"(deny file-read* file-write* {rule})")
+    lines += [
+        ";; the session's stubs, hooks and record stay as the launcher wrote them",
+        f"(deny file-write* (subpath {q(session_dir)}))",
+        f"(allow network-outbound (remote unix-socket (path-literal {q(str(Path(session_dir) / GUARD_SOCKET))})))",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def macos_isolate(command: list[str], session_dir: str, home: str) -> tuple[list[str], dict[str, str]]:
+    """(argv, environment additions) for a Mac: sandbox-exec, and DOCKER_HOST at the guard."""
+    argv = ["/usr/bin/sandbox-exec", "-p", macos_profile(session_dir, home), *command]
+    return argv, {"DOCKER_HOST": f"unix://{Path(session_dir) / GUARD_SOCKET}"}

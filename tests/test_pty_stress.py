@@ -136,3 +136,12 @@ def test_sigterm_and_sighup_reach_the_program_under_a_pty(wingman_home, tmp_path
             assert b"caught" in output
         finally:
             os.close(master)
+
+
+def test_a_background_process_holding_the_pty_does_not_keep_the_session_open(wingman_home):
+    # The program exits at once; what it left behind ignores the hangup and keeps the pty open for a while.
+    script = "(trap '' HUP; exec sleep 8) & echo started; exit 6"
+    started = time.monotonic()
+    status, output = run_under_pty([WINGMAN_RUN, "--", "sh", "-c", script], wingman_home.env, timeout=30)
+    assert (status, output.replace("\r\n", "\n")) == (6, "started\n")
+    assert time.monotonic() - started < 7  # it did not wait for the sleep

@@ -19,6 +19,9 @@ MAX_LINE = 4096
 READ_METHODS = (b"GET", b"HEAD")
 
 
+_BARE = re.compile(rb"\r(?!\n)|(?<!\r)\n")
+
+
 class FramingError(Exception):
     """A message the guard will not forward, because the daemon might read it otherwise."""
 
@@ -26,6 +29,10 @@ class FramingError(Exception):
 def head_end(buffer: bytes | bytearray) -> int:
     """Index just past the blank line that ends a head, or -1. Raises on oversized heads."""
     end = buffer.find(b"\r\n\r\n")
+    # A bare CR or LF is refused at once: the daemon would end lines there, the guard does not.
+    scanned = end + 4 if end >= 0 else len(buffer) - (1 if buffer.endswith(b"\r") else 0)
+    if _BARE.search(bytes(buffer[:scanned])):
+        raise FramingError("a bare CR or LF in the head")
     if end < 0:
         if len(buffer) > MAX_HEAD:
             raise FramingError("the request head is too large")
@@ -33,9 +40,6 @@ def head_end(buffer: bytes | bytearray) -> int:
     if end + 4 > MAX_HEAD:
         raise FramingError("the request head is too large")
     return end + 4
-
-
-_BARE = re.compile(rb"\r(?!\n)|(?<!\r)\n")
 
 
 def _check_lines(head: bytes) -> None:
@@ -105,6 +109,7 @@ class ResponseHead:
     body: str  # "none", "length", "chunked" or "close" (until the connection ends)
     length: int = 0
     content_type: bytes = b""
+    closes: bool = False  # the daemon ends the connection after this response
 
     @property
     def interim(self) -> bool:
@@ -128,6 +133,7 @@ def parse_response_head(head: bytes, request_method: str) -> ResponseHead:
     length: int | None = None
     chunked = False
     content_type = b""
+    closes = head.startswith(b"HTTP/1.0")
     for line in head[match.end():].split(b"\r\n"):
         name, sep, value = line.partition(b":")
         if not sep:
@@ -141,13 +147,15 @@ def parse_response_head(head: bytes, request_method: str) -> ResponseHead:
             chunked = value.lower().endswith(b"chunked")
         elif name == b"content-type":
             content_type = value
+        elif name == b"connection":
+            closes = closes or b"close" in value.lower()
     if 100 <= status < 200 or status in (204, 304) or request_method == "HEAD":
-        return ResponseHead(status, "none", 0, content_type)
+        return ResponseHead(status, "none", 0, content_type, closes)
     if chunked:
-        return ResponseHead(status, "chunked", 0, content_type)
+        return ResponseHead(status, "chunked", 0, content_type, closes)
     if length is not None:
-        return ResponseHead(status, "length" if length else "none", length, content_type)
-    return ResponseHead(status, "close", 0, content_type)
+        return ResponseHead(status, "length" if length else "none", length, content_type, closes)
+    return ResponseHead(status, "close", 0, content_type, True)
 
 
 class ChunkedScanner:

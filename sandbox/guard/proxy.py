@@ -287,6 +287,10 @@ class Connection:
                     outbound.forward_length(self.client, response.length)
                 elif response.body == "chunked":
                     outbound.forward_chunked(self.client, ChunkedScanner())
+                if response.closes:
+                    self.outcome.put("closed")
+                    _shut(self.client, socket.SHUT_WR)
+                    return
                 self.outcome.put("complete")
         except Exception:  # noqa: BLE001 - a broken response ends the connection, both ways
             self.outcome.put("closed")

@@ -2,9 +2,9 @@
 # @NAME@ values below baked in; the session's shells read it through BASH_ENV
 # (non-interactive) and --rcfile (interactive).
 #
-# Thin on purpose: every decision comes from the policy core
-# (python -I -m sandbox.hooks.slowpath). This file only decides, as cheaply as it
-# can, whether a command is worth asking about.
+# Thin on purpose: every decision comes from the session's broker (the policy
+# core, loaded once), reached over bash's own /dev/tcp: no process starts. This
+# file only decides, as cheaply as it can, whether a command is worth asking about.
 
 # =============================================================================
 # Session values, baked in: the session cannot move them (PATH, WINGMAN_*).
@@ -19,8 +19,12 @@ if [[ $- != *[ic]* && ( $0 == @STUB_DOCKER@ || $0 == @STUB_COMPOSE@ || $0 == @ST
   \builtin return 0
 fi
 
-__WINGMAN_PYTHON=@PYTHON@
-__WINGMAN_SESSION_DIR=@SESSION_DIR@
+__WINGMAN_SESSION=@SESSION@
+__WINGMAN_PORT=@PORT@
+__WINGMAN_SECRET=@SECRET@
+__WINGMAN_LONG_WAIT=@LONG_WAIT@
+# The session's stubs: a command that reaches one by PATH is judged there, on its real argv.
+__WINGMAN_STUBS=@STUBS_DIR@
 __WINGMAN_USER_BASH_ENV=@USER_BASH_ENV@
 # Whole text worth a policy decision: it names a guarded program or touches the hooks.
 __WINGMAN_JUDGE=@JUDGE_RE@
@@ -28,8 +32,8 @@ __WINGMAN_JUDGE=@JUDGE_RE@
 __WINGMAN_WATCH=@WATCH_RE@
 # The words that send one command to the policy core, when every command is checked.
 __WINGMAN_WORDS=@WORDS@
-\builtin readonly __WINGMAN_PYTHON __WINGMAN_SESSION_DIR __WINGMAN_USER_BASH_ENV __WINGMAN_JUDGE \
-  __WINGMAN_WATCH __WINGMAN_WORDS
+\builtin readonly __WINGMAN_SESSION __WINGMAN_PORT __WINGMAN_SECRET __WINGMAN_LONG_WAIT __WINGMAN_STUBS \
+  __WINGMAN_USER_BASH_ENV __WINGMAN_JUDGE __WINGMAN_WATCH __WINGMAN_WORDS
 # A nested shell that loses these loses its hooks.
 \builtin readonly BASH_ENV ZDOTDIR 2>/dev/null
 
@@ -83,16 +87,32 @@ fi
 __WINGMAN_ARMED=()
 __WINGMAN_SHADOW=
 
-# The policy core decides; 0 runs the command. Anything else refuses, a
-# checker that cannot start included (fail closed).
+# Ask the broker: SCOPE TEXT. 0 runs the command; anything else refuses, a
+# broker that is gone or mute included (fail closed). Sets __WINGMAN_REPLY
+# (the lookup name of a refused command, or the words to arm for a script).
 __wingman_ask() {
-  "$__WINGMAN_PYTHON" -I -m sandbox.hooks.slowpath "$__WINGMAN_SESSION_DIR" bash "$@"
-  \builtin local __wingman_status=$?
-  if ((__wingman_status == 0 || __wingman_status == 1)); then
-    \builtin return "$__wingman_status"
+  \builtin local __wingman_fd __wingman_kind __wingman_value __wingman_status= __wingman_wait=2
+  __WINGMAN_REPLY=
+  if { \builtin exec {__wingman_fd}<>"/dev/tcp/127.0.0.1/$__WINGMAN_PORT"; } 2>/dev/null; then
+    \builtin printf '%s\0' "$__WINGMAN_SECRET" hook 4 bash "$1" "$PWD" "$2" >&"$__wingman_fd" 2>/dev/null
+    while IFS= \builtin read -r -d '' -t "$__wingman_wait" -u "$__wingman_fd" __wingman_kind &&
+      IFS= \builtin read -r -d '' -t "$__wingman_wait" -u "$__wingman_fd" __wingman_value; do
+      case $__wingman_kind in
+        err) \builtin printf '%s' "$__wingman_value" >&2 ;;
+        name | words) __WINGMAN_REPLY=$__wingman_value ;;
+        hold) __wingman_wait=$__WINGMAN_LONG_WAIT ;;
+        exit) __wingman_status=$__wingman_value; \builtin break ;;
+      esac
+    done
+    \builtin exec {__wingman_fd}>&-
   fi
-  \builtin printf 'wingman-run: refused: %s\n  the session'\''s checker could not run (status %s); nothing runs unchecked.\n' \
-    "$2" "$__wingman_status" >&2
+  case $__wingman_status in
+    0) \builtin return 0 ;;
+    1) \builtin return 1 ;;
+  esac
+  __wingman_value=${2:0:200}
+  \builtin printf 'wingman-run: refused: %s\n  the session %s has no broker any more (its wingman-run has ended);\n  nothing runs unchecked. Start a new session with wingman-run.\n' \
+    "${__wingman_value%%$'\n'*}" "$__WINGMAN_SESSION" >&2
   \builtin return 1
 }
 
@@ -106,9 +126,25 @@ __wingman_worth_asking() {
   __wingman_words=(${__wingman_text//[\$\(\)\`\{\};&|<>=]/ })
   if [[ -n $__wingman_glob ]]; then \builtin set +f; fi
   for __wingman_word in "${__wingman_words[@]}"; do
-    if [[ -n ${__WINGMAN_ARMED[${__wingman_word##*/}]-} ]]; then \builtin return 0; fi
+    __wingman_word=${__wingman_word##*/}
+    if [[ -n $__wingman_word && -n ${__WINGMAN_ARMED[$__wingman_word]-} ]]; then \builtin return 0; fi
   done
   \builtin return 1
+}
+
+# True when the command is a plain call of a program the session stubs, found
+# by PATH: the stub judges it on the argv it really gets (variables, "$@" and
+# wrapper functions expanded), so the text need not be judged here.
+__wingman_reaches_stub() {
+  \builtin local __wingman_name=${BASH_COMMAND%%[[:space:]]*}
+  case $__wingman_name in docker | docker-compose | podman) ;; *) \builtin return 1 ;; esac
+  # Command substitutions in it are the caller's to judge, not the stub's.
+  [[ $BASH_COMMAND != *[\`\(\)]* ]] || \builtin return 1
+  # A function of that name runs instead of the program (aliases are already expanded here).
+  if \builtin declare -F -- "$__wingman_name" >/dev/null; then \builtin return 1; fi
+  # Where PATH (or `hash -p`) leads that name, without starting anything.
+  [[ -n ${BASH_CMDS[$__wingman_name]-} ]] || \builtin hash -- "$__wingman_name" 2>/dev/null
+  [[ ${BASH_CMDS[$__wingman_name]-} == "$__WINGMAN_STUBS/$__wingman_name" ]]
 }
 
 # Before each command. A refused one fails: it runs as a one-off function
@@ -129,9 +165,9 @@ __wingman_check() {
   case $BASH_COMMAND in 'for '* | 'select '* | 'case '* | '[[ '* | '(( '*) \builtin return 0 ;; esac
   # Our own prompt-time function runs with the trap on (functrace): not a user command.
   if [[ " ${FUNCNAME[*]} " == *" __wingman_rearm "* ]]; then \builtin return 0; fi
-  \builtin local __wingman_name
-  if __wingman_name=$(__wingman_ask command "$BASH_COMMAND"); then \builtin return 0; fi
-  if __wingman_stand_in "$__wingman_name"; then \builtin return 0; fi
+  if __wingman_reaches_stub; then \builtin return 0; fi
+  if __wingman_ask command "$BASH_COMMAND"; then \builtin return 0; fi
+  if __wingman_stand_in "$__WINGMAN_REPLY"; then \builtin return 0; fi
   if [[ $- == *i* ]]; then \builtin return 1; fi
   \builtin exit 1
 }
@@ -160,8 +196,8 @@ __wingman_arm_words() {
   for __wingman_word in ${1-$__WINGMAN_WORDS}; do __WINGMAN_ARMED[$__wingman_word]=1; done
 }
 
-\builtin readonly -f __wingman_ask __wingman_worth_asking __wingman_check __wingman_stand_in __wingman_first \
-  __wingman_arm_words
+\builtin readonly -f __wingman_ask __wingman_worth_asking __wingman_reaches_stub __wingman_check __wingman_stand_in \
+  __wingman_first __wingman_arm_words
 
 # =============================================================================
 # Non-interactive: judge the whole text before its first command runs.
@@ -170,16 +206,15 @@ __wingman_arm_words() {
 if [[ $__WINGMAN_SCOPE != interactive ]]; then
   # A -c string or a script is refused up front only when it tampers with the
   # hooks; otherwise its risky commands are checked as they run.
-  __WINGMAN_NAMES=
   if [[ $__WINGMAN_SCOPE != stdin && $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then
-    __WINGMAN_NAMES=$(__wingman_ask script "$__WINGMAN_TEXT") || \builtin exit 1
+    __wingman_ask script "$__WINGMAN_TEXT" || \builtin exit 1
   fi
-  if [[ -n $__WINGMAN_DYNAMIC ]]; then
+  if [[ -n $__WINGMAN_DYNAMIC || $__WINGMAN_REPLY == '*' ]]; then
     __wingman_arm_words
-  elif [[ -n $__WINGMAN_NAMES ]]; then
-    __wingman_arm_words "$__WINGMAN_NAMES"
+  elif [[ -n $__WINGMAN_REPLY ]]; then
+    __wingman_arm_words "$__WINGMAN_REPLY"
   fi
-  \builtin unset __WINGMAN_PLAIN __WINGMAN_DYNAMIC __WINGMAN_NAMES
+  \builtin unset __WINGMAN_PLAIN __WINGMAN_DYNAMIC
   \builtin readonly __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_ARMED
   if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi
   if ((${#__WINGMAN_ARMED[@]})); then

@@ -2,17 +2,21 @@
 # @NAME@ values below baked in; every startup file of the session's ZDOTDIR
 # sources it after setting __WINGMAN_STARTUP to its own name.
 #
-# Thin on purpose: every decision comes from the policy core
-# (python -I -m sandbox.hooks.slowpath). This file only decides, as cheaply as it
-# can, whether a command is worth asking about.
+# Thin on purpose: every decision comes from the session's broker (the policy
+# core, loaded once), reached over zsh's own zsh/net/tcp: no process starts.
+# This file only decides, as cheaply as it can, whether a command is worth asking about.
 
 # =============================================================================
 # Session values, baked in (once per shell): the session cannot move them.
 # =============================================================================
 
-if [[ -z ${__WINGMAN_PYTHON-} ]]; then
-  \builtin typeset -gr __WINGMAN_PYTHON=@PYTHON@
-  \builtin typeset -gr __WINGMAN_SESSION_DIR=@SESSION_DIR@
+if [[ -z ${__WINGMAN_SESSION-} ]]; then
+  \builtin typeset -gr __WINGMAN_SESSION=@SESSION@
+  \builtin typeset -gr __WINGMAN_PORT=@PORT@
+  \builtin typeset -gr __WINGMAN_SECRET=@SECRET@
+  \builtin typeset -gr __WINGMAN_LONG_WAIT=@LONG_WAIT@
+  # The session's stubs: a command that reaches one by PATH is judged there, on its real argv.
+  \builtin typeset -gr __WINGMAN_STUBS=@STUBS_DIR@
   \builtin typeset -gr __WINGMAN_ZDOTDIR=@ZDOTDIR@
   # Whole text worth a policy decision: it names a guarded program or touches the hooks.
   \builtin typeset -gr __WINGMAN_JUDGE=@JUDGE_RE@
@@ -91,16 +95,35 @@ fi
 # The checks: cheap word lookups in the shell, the policy core on a hit.
 # =============================================================================
 
-# The policy core decides; 0 runs the command. Anything else refuses, a
-# checker that cannot start included (fail closed).
+# Ask the broker: SCOPE TEXT. 0 runs the command; anything else refuses, a
+# broker that is gone or mute included (fail closed). Sets __WINGMAN_REPLY
+# (the lookup name of a refused command, or the words to arm for a script).
 __wingman_ask() {
-  "$__WINGMAN_PYTHON" -I -m sandbox.hooks.slowpath "$__WINGMAN_SESSION_DIR" zsh "$@"
-  \builtin local __wingman_status=$?
-  if ((__wingman_status == 0 || __wingman_status == 1)); then
-    \builtin return $__wingman_status
+  \builtin local __wingman_fd __wingman_kind __wingman_value __wingman_status= __wingman_wait=2 REPLY
+  __WINGMAN_REPLY=
+  (( ${+builtins[ztcp]} )) || \builtin zmodload zsh/net/tcp 2>/dev/null
+  if \builtin ztcp 127.0.0.1 $__WINGMAN_PORT 2>/dev/null; then
+    __wingman_fd=$REPLY
+    \builtin print -rn -- "$__WINGMAN_SECRET"$'\0'hook$'\0'4$'\0'zsh$'\0'"$1"$'\0'"$PWD"$'\0'"$2"$'\0' >&$__wingman_fd
+    while \builtin read -r -d $'\0' -t $__wingman_wait -u $__wingman_fd __wingman_kind &&
+      \builtin read -r -d $'\0' -t $__wingman_wait -u $__wingman_fd __wingman_value; do
+      case $__wingman_kind in
+        (err) \builtin print -rnu2 -- "$__wingman_value" ;;
+        (name|words) __WINGMAN_REPLY=$__wingman_value ;;
+        (hold) __wingman_wait=$__WINGMAN_LONG_WAIT ;;
+        (exit) __wingman_status=$__wingman_value; \builtin break ;;
+      esac
+    done
+    \builtin ztcp -c $__wingman_fd 2>/dev/null
   fi
-  \builtin print -ru2 -- "wingman-run: refused: $2" \
-    "  the session's checker could not run (status $__wingman_status); nothing runs unchecked."
+  case $__wingman_status in
+    (0) \builtin return 0 ;;
+    (1) \builtin return 1 ;;
+  esac
+  __wingman_value=${2[1,200]}
+  \builtin print -ru2 -- "wingman-run: refused: ${__wingman_value%%$'\n'*}" \
+    "  the session $__WINGMAN_SESSION has no broker any more (its wingman-run has ended);" \
+    "  nothing runs unchecked. Start a new session with wingman-run."
   \builtin return 1
 }
 
@@ -114,14 +137,16 @@ if [[ $__WINGMAN_SCOPE != interactive ]]; then
   # A string (zsh -c) is judged, and refused, as a whole before it starts, as
   # the assistant's own hook would judge it; a script is refused up front only
   # when it tampers with the hooks, and its risky commands are checked as they run.
-  \builtin typeset -g __WINGMAN_NAMES=
+  \builtin typeset -g __WINGMAN_REPLY=
   if [[ $__WINGMAN_SCOPE != stdin && $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then
-    __WINGMAN_NAMES=$(__wingman_ask script "$__WINGMAN_TEXT") || \builtin exit 1
+    __wingman_ask script "$__WINGMAN_TEXT" || \builtin exit 1
   fi
-  if [[ -z $__WINGMAN_DYNAMIC ]]; then
-    for __WINGMAN_WORD in ${=__WINGMAN_NAMES}; do __WINGMAN_ARMED[$__WINGMAN_WORD]=1; done
+  if [[ $__WINGMAN_REPLY == '*' ]]; then
+    __WINGMAN_DYNAMIC=1
+  elif [[ -z $__WINGMAN_DYNAMIC ]]; then
+    for __WINGMAN_WORD in ${=__WINGMAN_REPLY}; do __WINGMAN_ARMED[$__WINGMAN_WORD]=1; done
   fi
-  \builtin unset __WINGMAN_PLAIN __WINGMAN_NAMES __WINGMAN_WORD
+  \builtin unset __WINGMAN_PLAIN __WINGMAN_WORD
 fi
 if [[ -n $__WINGMAN_DYNAMIC ]]; then
   for __WINGMAN_WORD in ${=__WINGMAN_WORDS}; do __WINGMAN_ARMED[$__WINGMAN_WORD]=1; done
@@ -141,6 +166,18 @@ __wingman_worth_asking() {
   \builtin return 1
 }
 
+# True when the command is one plain call of a program the session stubs, found
+# by PATH: the stub judges it on the argv it really gets (variables, "$@" and
+# wrapper functions expanded), so the text need not be judged here.
+__wingman_reaches_stub() {
+  \builtin local __wingman_name=${ZSH_DEBUG_CMD%%[[:space:]]*}
+  [[ $__wingman_name == (docker|docker-compose|podman) ]] || \builtin return 1
+  # zsh hands over whole lists: only a single simple command is the stub's alone.
+  [[ $ZSH_DEBUG_CMD != *[\;\&\|\(\)\{\}\`$'\n']* ]] || \builtin return 1
+  (( ! ${+functions[$__wingman_name]} && ! ${+aliases[$__wingman_name]} )) || \builtin return 1
+  [[ ${commands[$__wingman_name]-} == $__WINGMAN_STUBS/$__wingman_name ]]
+}
+
 # Before each command (zsh hands over a whole pipeline or && list): a refused
 # single command fails with status 1 through a stand-in (below); a refused
 # list is skipped, and a non-interactive shell (or subshell) then ends with
@@ -154,8 +191,8 @@ __wingman_arm() {
       __WINGMAN_SHADOW=
     fi
     if [[ -z $__WINGMAN_SHADOW && ${(%):-%x} != $__WINGMAN_ZDOTDIR/(wingman.zsh|.zshenv|.zprofile|.zshrc|.zlogin|.zlogout) ]] &&
-      __wingman_worth_asking && ! __WINGMAN_NAME=$(__wingman_ask command "$ZSH_DEBUG_CMD") &&
-      ! __wingman_stand_in "$__WINGMAN_NAME"; then
+      __wingman_worth_asking && ! __wingman_reaches_stub && ! __wingman_ask command "$ZSH_DEBUG_CMD" &&
+      ! __wingman_stand_in "$__WINGMAN_REPLY"; then
       if [[ -o interactive ]]; then \builtin setopt err_exit; else \builtin exit 1; fi
     fi' DEBUG
 }

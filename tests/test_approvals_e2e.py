@@ -115,10 +115,10 @@ def test_keys_never_reach_the_session_or_the_log(wingman_home, wingman_server, t
 
 
 def test_one_request_per_command_across_layers(wingman_home, wingman_server, target, tmp_path):
-    """The bash hook asks for the -c string; the stub then runs the same argv without asking again."""
+    """The bash hook asks for `command docker ...`; the stub then runs the same argv without asking again."""
     wingman_server.decide_when_pending("approve", decided_by="carol")
-    result = wingman_home.run("--profile", _profile(tmp_path), "--", "bash", "-c", f"docker stop -t 0 {target}",
-                              env=_env(wingman_server))
+    result = wingman_home.run("--profile", _profile(tmp_path), "--", "bash", "-c",
+                              f"command docker stop -t 0 {target}", env=_env(wingman_server))
     assert result.returncode == 0, result.stderr
     assert container_state(target) == "exited"
     assert len(wingman_server.requests()) == 1
@@ -126,6 +126,19 @@ def test_one_request_per_command_across_layers(wingman_home, wingman_server, tar
     assert layers["hook"]["approval"]["status"] == "APPROVED"
     assert layers["stub"]["approval"]["status"] == "GRANTED"
     assert layers["stub"]["approval"]["request_id"] == layers["hook"]["approval"]["request_id"]
+
+
+def test_a_plain_call_is_asked_once_by_the_stub(wingman_home, wingman_server, target, tmp_path):
+    """A plain `docker ...` reaches the stub by PATH: the hook leaves it to the stub, which sees the real argv."""
+    wingman_server.decide_when_pending("approve", decided_by="carol")
+    result = wingman_home.run("--profile", _profile(tmp_path), "--", "bash", "-c", f"docker stop -t 0 {target}",
+                              env=_env(wingman_server))
+    assert result.returncode == 0, result.stderr
+    assert container_state(target) == "exited"
+    assert len(wingman_server.requests()) == 1
+    decisions = [e for e in wingman_home.events() if e["event"] == "decision"]
+    assert [e["layer"] for e in decisions] == ["stub"]
+    assert decisions[0]["approval"]["status"] == "APPROVED"
 
 
 def test_ctrl_c_while_waiting_refuses(wingman_home, wingman_server, target, tmp_path):

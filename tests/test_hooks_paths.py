@@ -1,47 +1,65 @@
-"""Which path a shell takes through the hooks: none, the policy core, or a refusal when the core cannot run."""
+"""Which path a shell takes through the hooks: none, the broker, or a refusal when the broker is gone."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from conftest import WINGMAN_RUN
 from fixtures_engine import names
+from sandbox.broker.protocol import ask
+from sandbox.session.layout import BROKER_SECRET, BROKER_SOCKET
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "hooks_bench.py"
 
 
 @pytest.fixture()
 def session_shells(wingman_home, tmp_path):
-    """A session's BASH_ENV and ZDOTDIR, with its interpreter swapped for one that logs each start."""
-    out = wingman_home.run("--", "sh", "-c", 'printf "%s\\n%s\\n" "$BASH_ENV" "$ZDOTDIR"')
-    bash_env, zdotdir = out.stdout.split()
-    log = tmp_path / "python-starts.log"
-    logger = tmp_path / "python"
-    logger.write_text(f'#!/bin/sh\necho started >> {log}\nexec {sys.executable} "$@"\n')
-    logger.chmod(0o755)
-    for hook in (Path(bash_env), Path(zdotdir) / "wingman.zsh"):
-        hook.write_text(re.sub(r"__WINGMAN_PYTHON=\S+", f"__WINGMAN_PYTHON={logger}", hook.read_text()))
-    env = {**wingman_home.env, "BASH_ENV": bash_env, "ZDOTDIR": zdotdir}
-    return Shells(env, log, logger, tmp_path)
+    """A live session (its broker answering), and its shells started beside it with the session's environment."""
+    session = LiveSession(wingman_home, tmp_path)
+    yield session
+    session.end()
 
 
-class Shells:
-    def __init__(self, env, log: Path, python: Path, cwd: Path):
-        self.env, self.log, self.python, self.cwd = env, log, python, cwd
+class LiveSession:
+    """wingman-run -- sleep, kept running; run() starts hooked shells that ask its broker."""
 
-    def run(self, *argv: str) -> subprocess.CompletedProcess:
-        return subprocess.run(argv, env=self.env, cwd=self.cwd, capture_output=True, text=True, timeout=60)
+    def __init__(self, home, cwd: Path):
+        self.cwd = cwd
+        self.process = subprocess.Popen(
+            [WINGMAN_RUN, "--", "sh", "-c", 'env -0; echo; exec sleep 600'], env=home.env, cwd=cwd,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        raw = b""
+        while not raw.endswith(b"\0\n"):
+            chunk = self.process.stdout.read1(65536)
+            assert chunk, self.process.stderr.read().decode()
+            raw += chunk
+        self.env = dict(item.split("=", 1) for item in raw[:-2].decode().split("\0") if "=" in item)
+        self.dir = Path(self.env["WINGMAN_SESSION_DIR"])
 
-    def python_starts(self) -> int:
-        return len(self.log.read_text().splitlines()) if self.log.exists() else 0
+    def run(self, *argv: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(argv, env=self.env, cwd=self.cwd, capture_output=True, text=True, timeout=timeout)
+
+    def broker_requests(self) -> dict[str, int]:
+        """How many requests of each verb the broker has answered so far (its stats verb not counted)."""
+        reply = ask(str(self.dir / BROKER_SOCKET), (self.dir / BROKER_SECRET).read_text().strip(), "stats")
+        return {verb: int(count) for verb, count in (line.split("=") for line in reply.first("out").split())}
+
+    def end(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait(timeout=30)
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
-def test_no_python_for_text_that_names_no_guarded_program(shell, session_shells):
+def test_no_broker_request_for_text_that_names_no_guarded_program(shell, session_shells):
     quiet = [
         "echo hello; ls / >/dev/null; x=$(printf firm-app); echo $x",
         "# docker rm -f victim, in a comment only\necho done",
@@ -54,24 +72,44 @@ def test_no_python_for_text_that_names_no_guarded_program(shell, session_shells)
     script = session_shells.cwd / "build.sh"
     script.write_text("#!/usr/bin/env bash\n# runs no docker: docker stop would be refused\necho building\n")
     assert session_shells.run(shell, str(script)).stdout == "building\n"
-    assert session_shells.python_starts() == 0
+    assert session_shells.broker_requests() == {}
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
-def test_text_naming_a_guarded_program_goes_to_the_core(shell, session_shells, engine):
+def test_text_naming_a_guarded_program_goes_to_the_broker_once(shell, session_shells, engine):
     result = session_shells.run(shell, "-c", "docker ps -q >/dev/null && echo listed")
     assert result.stdout == "listed\n", result.stderr
-    assert session_shells.python_starts() == 1  # the whole string, once; the stub's fast path runs docker
+    # The whole string once; the stub's fast path records the docker call and its exit.
+    assert session_shells.broker_requests() == {"hook": 1, "allowed": 1, "done": 1}
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
-def test_a_checker_that_cannot_start_refuses(shell, session_shells, fixtures_intact, engine):
-    session_shells.python.write_text("#!/bin/sh\nexit 127\n")
+def test_a_broker_that_is_gone_refuses(shell, session_shells, fixtures_intact, engine):
+    session_shells.end()  # the launcher, and its broker, are gone; this shell outlived them
     result = session_shells.run(shell, "-c", names.apply("/usr/bin/docker stop victim; echo after"))
     assert result.returncode == 1
     assert "after" not in result.stdout
     assert names.apply("wingman-run: refused: /usr/bin/docker stop victim") in result.stderr
-    assert "could not run" in result.stderr
+    assert f"the session {session_shells.env['WINGMAN_SESSION']} has no broker any more" in result.stderr
+    assert engine.snapshot() == fixtures_intact
+    # A command that needs no verdict still runs.
+    assert session_shells.run(shell, "-c", "echo plain").stdout == "plain\n"
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_a_broker_that_does_not_answer_refuses_within_seconds(shell, session_shells, fixtures_intact, engine):
+    os.kill(session_shells.process.pid, signal.SIGSTOP)  # alive but mute
+    try:
+        started = time.monotonic()
+        result = session_shells.run(shell, "-c", names.apply("/usr/bin/docker stop victim; echo after"), timeout=30)
+        waited = time.monotonic() - started
+        stub = session_shells.run(shell, "-c", names.apply("x=victim; docker stop $x"), timeout=30)
+    finally:
+        os.kill(session_shells.process.pid, signal.SIGCONT)
+    assert result.returncode == 1 and "after" not in result.stdout
+    assert "has no broker any more" in result.stderr
+    assert waited < 5, waited
+    assert stub.returncode != 0 and "has no broker any more" in stub.stderr
     assert engine.snapshot() == fixtures_intact
 
 
@@ -93,7 +131,8 @@ def test_bash_hook_functions_are_read_only(session_shells):
     # eval arms the per-command checks, so the functions exist and are in force.
     result = session_shells.run("bash", "-c", "eval true; __wingman_ask() { return 0; }; declare -f __wingman_ask")
     assert "readonly function" in result.stderr or result.returncode == 1
-    assert "return 0" not in result.stdout
+    # Still the hook's own body, which asks the broker, not the one-line stand-in.
+    assert "/dev/tcp" in result.stdout and "{ return 0; }" not in result.stdout.replace("\n", " ")
 
 
 def test_benchmark_runs(wingman_home):

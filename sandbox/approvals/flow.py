@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from typing import TextIO
+import time
+from typing import Callable, TextIO
 
 from .setup import session_settings
 from . import ApprovalConfigError, ApprovalSubject
@@ -15,8 +15,13 @@ from ..policy.packs import pack_of_rule
 from ..policy.packs.docker import parse_targets
 
 
-def ask(session, decision: Decision, *, layer: str, argv, cwd: str, shown: str, stream: TextIO):
-    """(allowed, approval record for the audit log, why it was refused)."""
+def ask(session, decision: Decision, *, layer: str, argv, cwd: str, shown: str, stream: TextIO,
+        cancelled: Callable[[], bool] | None = None):
+    """(allowed, approval record for the audit log, why it was refused).
+
+    cancelled: polled while waiting; True (the client that asked has gone, as
+    after Ctrl-C) refuses at once.
+    """
     try:
         settings = session_settings(session.path)
     except ApprovalConfigError as exc:
@@ -27,12 +32,8 @@ def ask(session, decision: Decision, *, layer: str, argv, cwd: str, shown: str, 
         host=session.host, layer=layer, rule=finding.rule, reason=finding.reason, alternative=finding.alternative,
         targets=_targets(session, finding), deployment_env=settings.deployment_env if settings else "development",
     )
-    tty = _tty(stream)
-    try:
-        outcome = ask_wingman(settings, subject, session.path, hand_over=layer != "stub", stream=stream, tty=tty)
-    finally:
-        if tty is not None:
-            tty.close()
+    outcome = ask_wingman(settings, subject, session.path, hand_over=layer != "stub", stream=stream,
+                          sleep=_cancellable_sleep(cancelled))
     if outcome.approved and layer != "stub" and outcome.request_id:
         # The other held commands of the same text were approved with it: hand them to the stub too.
         for other in decision.findings:
@@ -67,14 +68,15 @@ def _targets(session, finding: Finding):
     return docker_targets(real, session.docker_env, kind, names) if names else ()
 
 
-def _tty(stream: TextIO):
-    """The terminal too, when the wait would otherwise not be seen there."""
-    try:
-        if os.isatty(stream.fileno()):
-            return None
-    except (AttributeError, ValueError, OSError):
-        pass
-    try:
-        return open("/dev/tty", "w")
-    except OSError:
-        return None
+def _cancellable_sleep(cancelled: Callable[[], bool] | None) -> Callable[[float], None]:
+    """time.sleep, cut short by a client that went away: the wait then ends as after Ctrl-C."""
+    def sleep(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while True:
+            if cancelled is not None and cancelled():
+                raise KeyboardInterrupt
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.2))
+    return sleep

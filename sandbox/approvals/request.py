@@ -23,6 +23,8 @@ def ask(settings: WingmanSettings | None, subject: ApprovalSubject, session_dir:
     """hand_over: True when a later layer will see this same argv (the shell hook before the stub)."""
     granted = grants.take(session_dir, subject.argv, subject.cwd)
     if granted:
+        if hand_over:  # the assistant's hook approved it: the shell hook passes it on to the stub
+            grants.grant(session_dir, subject.argv, subject.cwd, 0, granted)
         return Outcome(approved=True, status="GRANTED", request_id=granted, decided_by=None,
                        note="approved earlier in this session", risk=None, waited_seconds=0.0, error=None)
     if settings is None:

@@ -1,7 +1,7 @@
 """The edge between a decision and the world: audit it, ask for approval, tell the user.
 
-Both the docker stub and the shell hooks come through here, so a command
-gets the same treatment, and one approval request, whichever layer saw it.
+Every layer's question comes through here, in the broker, so a command gets
+the same treatment, and one approval request, whichever layer saw it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import Callable, Sequence, TextIO
 
 from .. import audit
 from ..policy import Context, Decision, Policy, Verdict
@@ -40,14 +40,16 @@ def session_context(session: Session, cwd: str) -> Context:
 
 
 def gate(session: Session, decision: Decision, *, layer: str, argv: Sequence[str], cwd: str,
-         shown: str | None = None, stream: TextIO = sys.stderr) -> GateResult:
+         shown: str | None = None, stream: TextIO = sys.stderr,
+         cancelled: Callable[[], bool] | None = None) -> GateResult:
     """Decide whether the command may run; audit the decision; print a refusal if not."""
     shown = shown or command_text(argv)
     allowed = decision.verdict is Verdict.ALLOW
     approval: dict = {}
     why_refused = None
     if decision.verdict is Verdict.ASK:
-        allowed, approval, why_refused = _ask(session, decision, layer=layer, argv=argv, cwd=cwd, shown=shown, stream=stream)
+        allowed, approval, why_refused = _ask(session, decision, layer=layer, argv=argv, cwd=cwd, shown=shown, stream=stream,
+                                             cancelled=cancelled)
     event = audit.decision_event(
         session=session.id, layer=layer, argv=argv, cwd=cwd, verdict=decision.verdict.value,
         rule=decision.rule, reason=None if allowed else decision.reason,
@@ -81,8 +83,9 @@ def record_exit(session: Session, result: GateResult, layer: str, status: int) -
         sys.stderr.write(f"wingman-run: the exit status could not be written to {session.audit_log}: {exc.strerror}\n")
 
 
-def _ask(session: Session, decision: Decision, *, layer: str, argv, cwd: str, shown: str, stream: TextIO):
+def _ask(session: Session, decision: Decision, *, layer: str, argv, cwd: str, shown: str, stream: TextIO,
+         cancelled: Callable[[], bool] | None):
     """(allowed, approval record, why refused). Without an approval service, ask is a refusal."""
     from ..approvals.flow import ask  # imported only when a command is held: it pulls in the HTTP client
 
-    return ask(session, decision, layer=layer, argv=argv, cwd=cwd, shown=shown, stream=stream)
+    return ask(session, decision, layer=layer, argv=argv, cwd=cwd, shown=shown, stream=stream, cancelled=cancelled)

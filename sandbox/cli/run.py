@@ -13,7 +13,11 @@ from .. import __version__
 from ..audit import resolve_audit_path
 from ..policy.profile import ProfileError
 from ..session.profiles import resolve
-from ..session.launch import bash_supports_fast_path, create, find_bash, scrubbed_environment
+from ..assistants.setup import AssistantSetupError
+from ..assistants.setup import prepare as prepare_assistant
+from ..broker import start_broker
+from ..hooks.setup import arm_shell_hooks
+from ..session.launch import create, find_bash, scrubbed_environment
 from ..session.record import GUARDED_PROGRAMS
 from ..assistants.names import ADAPTERS as ASSISTANT_NAMES
 from ..session.spawn import resolve_command, run
@@ -105,23 +109,31 @@ def main(args: list[str] | None = None) -> None:
     from ..approvals.setup import prepare_approvals
 
     approvals = prepare_approvals(profile, environ)  # exits 2 on a broken approval setup
-    session = create(profile, command, environ, cwd, audit_log)
     bash = find_bash()
-    # docker and docker-compose always (even absent: a later install must not slip past); podman where it exists.
-    programs = [p for p in GUARDED_PROGRAMS if p != "podman" or p in session.real]
-    write_stubs(session, profile.policy, programs, bash if bash and bash_supports_fast_path(bash) else None)
+    if bash is None:
+        fail("bash is not installed: the session's stubs and hooks need it; nothing was started", 2)
+    session = create(profile, command, environ, cwd, audit_log)
     if approvals is not None:
         approvals.save(session)
-    env = scrubbed_environment(session, environ, profile.scrub)
-    from ..hooks.setup import arm_shell_hooks
-
-    command = arm_shell_hooks(session, env, environ, command)
-    executable = resolve_command(command[0], env["PATH"])
-    if executable is None:
-        fail(f"{command[0]}: command not found", 127)
-    if not os.access(executable, os.X_OK) or os.path.isdir(executable):
-        fail(f"{command[0]}: permission denied", 126)
-    status = run([executable, *command[1:]], env)
+    server, broker = start_broker(session, approvals.settings.timeout_seconds if approvals else 0)
+    try:
+        # docker and docker-compose always (even absent: a later install must not slip past); podman where it exists.
+        programs = [p for p in GUARDED_PROGRAMS if p != "podman" or p in session.real]
+        write_stubs(session, profile.policy, programs, bash, broker)
+        env = scrubbed_environment(session, environ, profile.scrub)
+        command = arm_shell_hooks(session, env, environ, command, broker)
+        try:
+            command = prepare_assistant(command, session, env, assistant)
+        except AssistantSetupError as exc:
+            fail(str(exc), 2)
+        executable = resolve_command(command[0], env["PATH"])
+        if executable is None:
+            fail(f"{command[0]}: command not found", 127)
+        if not os.access(executable, os.X_OK) or os.path.isdir(executable):
+            fail(f"{command[0]}: permission denied", 126)
+        status = run([executable, *command[1:]], env)
+    finally:
+        server.close()
     raise SystemExit(status)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..resources import shell_hooks_dir
 from ..policy.packs import BY_COMMAND
+from ..broker.address import BrokerAddress
 from ..session.layout import HOOKS_DIR
 from ..session.record import GUARDED_PROGRAMS, Session
 
@@ -77,9 +78,14 @@ def render(template: str, values: dict[str, str]) -> str:
     return template
 
 
-def write_bash_hook(session: Session, environ) -> Path:
+def broker_values(session: Session, broker: BrokerAddress) -> dict[str, str]:
+    return {"SESSION": session.id, "PORT": str(broker.port), "SECRET": broker.secret,
+            "LONG_WAIT": str(broker.long_wait), "STUBS_DIR": str(session.shim_dir)}
+
+
+def write_bash_hook(session: Session, environ, broker: BrokerAddress) -> Path:
     values = {
-        "PYTHON": session.python, "SESSION_DIR": session.dir, "USER_BASH_ENV": environ.get("BASH_ENV", ""),
+        **broker_values(session, broker), "USER_BASH_ENV": environ.get("BASH_ENV", ""),
         "JUDGE_RE": judge_pattern(), "WATCH_RE": WATCH_PATTERN, "WORDS": armed_words(),
         "STUB_DOCKER": str(session.shim_dir / "docker"), "STUB_COMPOSE": str(session.shim_dir / "docker-compose"),
         "STUB_PODMAN": str(session.shim_dir / "podman"),
@@ -89,12 +95,12 @@ def write_bash_hook(session: Session, environ) -> Path:
     return path
 
 
-def write_zsh_hooks(session: Session, environ) -> Path:
+def write_zsh_hooks(session: Session, environ, broker: BrokerAddress) -> Path:
     zdotdir = hooks_dir(session) / "zsh"
     zdotdir.mkdir(mode=0o700)
     hook = zdotdir / "wingman.zsh"
     values = {
-        "PYTHON": session.python, "SESSION_DIR": session.dir, "USER_ZDOTDIR": user_zdotdir(environ),
+        **broker_values(session, broker), "USER_ZDOTDIR": user_zdotdir(environ),
         "ZDOTDIR": str(zdotdir), "JUDGE_RE": judge_pattern(), "WATCH_RE": WATCH_PATTERN,
         "WORDS": armed_words(),
     }
@@ -119,10 +125,10 @@ def with_rcfile(command: list[str], rcfile: Path) -> list[str]:
     return [command[0], "--rcfile", str(rcfile), *command[1:]]
 
 
-def arm_shell_hooks(session: Session, env: dict, environ, command: list[str]) -> list[str]:
+def arm_shell_hooks(session: Session, env: dict, environ, command: list[str], broker: BrokerAddress) -> list[str]:
     """Write the session's hook files, point env at them; return the command to start."""
     hooks_dir(session).mkdir(mode=0o700, exist_ok=True)
-    bash_hook = write_bash_hook(session, environ)
+    bash_hook = write_bash_hook(session, environ, broker)
     env["BASH_ENV"] = str(bash_hook)
-    env["ZDOTDIR"] = str(write_zsh_hooks(session, environ))
+    env["ZDOTDIR"] = str(write_zsh_hooks(session, environ, broker))
     return with_rcfile(command, bash_hook)

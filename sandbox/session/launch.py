@@ -102,17 +102,5 @@ def scrubbed_environment(session: Session, environ, extra_scrub: list[str]) -> d
     return env
 
 
-def bash_supports_fast_path(bash: str) -> bool:
-    """The stub's fast path needs bash 5 ($EPOCHREALTIME) and env --default-signal."""
-    try:
-        probe = subprocess.run(
-            [bash, "-c", '[[ -n $EPOCHREALTIME ]] && env --default-signal=INT true'],
-            capture_output=True, timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return probe.returncode == 0
-
-
 def find_bash() -> str | None:
     return shutil.which("bash")

@@ -1,11 +1,11 @@
 """Write the session's PATH stubs: small bash scripts with a generated fast path.
 
 The fast path answers `allow` for commands the profile allows outright,
-from tables generated out of the docker grammar and the profile, and runs
-the real program without starting Python. Anything it does not recognise
-to the letter (other options, -H, --context, a set DOCKER_HOST, odd bytes,
-a verdict other than allow) goes to the policy core in Python, which is
-the authority. The fast path can only ever say less than the core.
+from tables generated out of the docker grammar and the profile; the broker
+only records them. Anything it does not recognise to the letter (other
+options, -H, --context, a set DOCKER_HOST, a verdict other than allow) goes
+to the broker's policy core, which is the authority. The fast path can only
+ever say less than the core. The stub's bash lives in stub.bash.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ..policy.verdict import Verdict
 from ..policy.context import DAEMON_VARIABLES
 from ..session.layout import STUB_MARK
 from ..session.record import Session
+from ..broker.address import BrokerAddress
 
 # Arguments that turn an allowed compose command into a risky one: the fast
 # path defers when one of them may be present (over-deferring is harmless).
@@ -146,105 +147,39 @@ def classify_function(program: str, policy: Policy, compose_file: str | None = N
     return "\n".join(lines)
 
 
-# The stub's text is parsed by bash on every call, so its comments live here:
-# - allowed commands run from the stub without starting Python; everything
-#   else execs the policy core (__wr_slow), which may refuse or ask;
-# - the real program runs in the foreground, so Ctrl-C reaches it as usual;
-#   the stub outlives the interrupt only to record the exit status, then
-#   ends by the same signal so the calling shell sees an interrupted command.
-_TEMPLATE = r'''#!{bash} -p
-{mark} for {program}, session {session_id}. Generated at session start.
-__wr_real={real}
-__wr_session={session_id_q}
-__wr_dir={session_dir}
-__wr_log={audit_log}
-__wr_prog={program_q}
-
-__wr_slow() {{
-  exec {python} -I -m sandbox.stub.slowpath "$__wr_dir" "$__wr_prog" "$@"
-}}
-
-{classify}
-
-__wr_escape() {{  # REPLY = $1 as a JSON string body; fails on bytes this cannot escape
-  local s=${{1//\\/\\\\}}
-  s=${{s//\"/\\\"}}; s=${{s//$'\n'/\\n}}; s=${{s//$'\t'/\\t}}; s=${{s//$'\r'/\\r}}
-  [[ $s == *[![:ascii:]]* || $s == *[[:cntrl:]]* ]] && return 1
-  REPLY=$s
-}}
-
-__wr_utc() {{  # REPLY = epoch seconds $1 as UTC YYYY-MM-DDTHH:MM:SS, without reading the zone files
-  local s=$1 z doe yoe doy mp y m d
-  ((z = s / 86400 + 719468, doe = z % 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365,
-    y = yoe + z / 146097 * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153,
-    d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9, y += m <= 2))
-  printf -v REPLY '%04d-%02d-%02dT%02d:%02d:%02d' "$y" "$m" "$d" $((s % 86400 / 3600)) $((s % 3600 / 60)) $((s % 60))
-}}
-
-__wr_append() {{  # one audit line, one write(2) on an O_APPEND descriptor
-  local now=$EPOCHREALTIME
-  __wr_utc "${{now%[.,]*}}"
-  printf '%s\n' "{{\"time\":\"$REPLY.${{now#*[.,]}}Z\",$1}}" 2>/dev/null >>"$__wr_log"
-}}
-
-__wr_run() {{
-  trap ':' INT QUIT
-{exports}
-  "$__wr_real" "$@"
-  __wr_status=$?
-}}
-
-[[ -n $__wr_real && -z {daemon_vars} ]] || __wr_slow "$@"
-__wr_classify "$@" || __wr_slow "$@"
-__wr_argv="\"$__wr_prog\""
-for __wr_a; do
-  __wr_escape "$__wr_a" || __wr_slow "$@"
-  __wr_argv+=",\"$REPLY\""
-done
-__wr_escape "$PWD" || __wr_slow "$@"
-__wr_id="$__wr_session.$$.${{EPOCHREALTIME//[!0-9]/}}"
-__wr_line="\"event\":\"decision\",\"id\":\"$__wr_id\",\"session\":\"$__wr_session\",\"layer\":\"stub\",\"argv\":[$__wr_argv],\"cwd\":\"$REPLY\",\"verdict\":\"allow\",\"rule\":\"$__wr_rule\",\"exit\":null"
-((${{#__wr_line}} < 3000)) || __wr_slow "$@"
-__wr_append "$__wr_line" || __wr_slow "$@"
-__wr_run "$@"
-__wr_append "\"event\":\"exit\",\"id\":\"$__wr_id\",\"session\":\"$__wr_session\",\"layer\":\"stub\",\"exit\":$__wr_status"
-case $__wr_status in
-  130) trap - INT; kill -INT $$ ;;
-  131) trap - QUIT; kill -QUIT $$ ;;
-esac
-exit "$__wr_status"
-'''
-
-_SLOW_ONLY = r'''#!/bin/sh
-{mark} for {program}, session {session_id}. Generated at session start.
-# This machine's bash cannot run the fast path: every call goes to the policy core.
-exec {python} -I -m sandbox.stub.slowpath {session_dir} {program_q} "$@"
-'''
+TEMPLATE = Path(__file__).with_name("stub.bash")
+# The template's own comments and header stay out of every stub: bash parses a stub on every call.
+_TEMPLATE_BODY_START = "@MARK@"
 
 
-def render_stub(session: Session, program: str, policy: Policy, bash: str | None) -> str:
-    fields = dict(
-        mark=STUB_MARK, program=program, program_q=_q(program), session_id=session.id,
-        session_id_q=_q(session.id), session_dir=_q(session.dir), python=_q(session.python),
-    )
-    if not bash:
-        return _SLOW_ONLY.format(**fields)
+def render_stub(session: Session, program: str, policy: Policy, bash: str, broker: BrokerAddress) -> str:
+    text = TEMPLATE.read_text()
+    text = f"#!{bash} -p\n" + text[text.index(_TEMPLATE_BODY_START):]
     exports = "\n".join(f"  export {name}={_q(value)}" for name, value in sorted(session.docker_env.items()))
     compose_file = str(compose_classifier_path(session)) if program == "docker" else None
-    return _TEMPLATE.format(
-        **fields, bash=bash, real=_q(session.real.get(program, "")), audit_log=_q(session.audit_log),
-        classify=classify_function(program, policy, compose_file), exports=exports or "  :",
-        daemon_vars="".join(f"${{{name}-}}" for name in DAEMON_VARIABLES),
-    )
+    raw = {
+        "MARK": STUB_MARK, "PROGRAM_TEXT": program, "SESSION_TEXT": session.id,
+        "DAEMON_VARIABLES": " ".join(DAEMON_VARIABLES), "EXPORTS": exports or "  :",
+        "CLASSIFY": classify_function(program, policy, compose_file),
+    }
+    quoted = {
+        "REAL": session.real.get(program, ""), "PROGRAM": program, "SESSION": session.id,
+        "PORT": str(broker.port), "SECRET": broker.secret, "LONG_WAIT": str(broker.long_wait),
+    }
+    for name, value in quoted.items():
+        text = text.replace(f"@{name}@", _q(value))
+    for name, value in raw.items():
+        text = text.replace(f"@{name}@", value)
+    return text
 
 
 def compose_classifier_path(session: Session) -> Path:
     return session.path / "compose-classifier.bash"
 
 
-def write_stubs(session: Session, policy: Policy, programs: list[str], bash: str | None) -> None:
+def write_stubs(session: Session, policy: Policy, programs: list[str], bash: str, broker: BrokerAddress) -> None:
     compose_classifier_path(session).write_text(compose_function(policy) + "\n")
     for program in programs:
         path = session.shim_dir / program
-        path.write_text(render_stub(session, program, policy, bash))
+        path.write_text(render_stub(session, program, policy, bash, broker))
         os.chmod(path, 0o755)

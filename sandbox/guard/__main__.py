@@ -83,6 +83,9 @@ def main(argv: list[str]) -> None:
     protected = tuple(engine_sockets(home, os.environ.get("XDG_RUNTIME_DIR"), session.docker_env))
     sys.stdout.write("ready\n")
     sys.stdout.flush()
+    quiet = os.open(os.devnull, os.O_WRONLY)  # nobody reads the guard once it is ready
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
     try:
         serve(listener, os.path.realpath(upstream), BrokerDecider(directory), chain, protected)
     except KeyboardInterrupt:

@@ -24,7 +24,7 @@ def one_line(text: str) -> str:
         line = " ".join(raw.split())
         if not line:
             continue
-        if parts and not _LABEL.match(line) and raw[:1].isspace():
+        if parts and (parts[-1].endswith(":") or (not _LABEL.match(line) and raw[:1].isspace())):
             parts[-1] += " " + line  # a continuation of the line above
         else:
             parts.append(line)

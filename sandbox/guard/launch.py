@@ -1,0 +1,46 @@
+"""Start the session's guard process from the launcher and wait for its `ready` line."""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+
+from ..session.record import Session
+
+READY_SECONDS = 15.0
+
+
+class GuardStartError(Exception):
+    """The guard did not come up; the text is its one line, or what went wrong."""
+
+
+def start_guard(session: Session, environ=os.environ) -> subprocess.Popen:
+    """python -m sandbox.guard SESSION_DIR, as a child of the launcher (it dies with it)."""
+    env = {k: v for k, v in environ.items() if not k.startswith("DOCKER_")}
+    try:
+        process = subprocess.Popen([sys.executable, "-m", "sandbox.guard", session.dir], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd="/")
+    except OSError as exc:
+        raise GuardStartError(f"the Docker API guard cannot start: {exc}") from None
+    ready, _, _ = select.select([process.stdout], [], [], READY_SECONDS)
+    line = process.stdout.readline() if ready else ""
+    if line != "ready\n":
+        process.kill()
+        _, err = process.communicate()
+        why = (err or "").strip().splitlines()
+        raise GuardStartError(why[-1] if why else "the Docker API guard did not say it was ready")
+    process.stdout.close()
+    process.stderr.close()  # the guard says nothing more once ready
+    return process
+
+
+def stop_guard(process: subprocess.Popen | None) -> None:
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -17,11 +17,13 @@ from ..assistants.setup import AssistantSetupError
 from ..assistants.setup import prepare as prepare_assistant
 from ..broker import start_broker
 from ..hooks.setup import arm_shell_hooks
+from ..session.isolation import IsolationUnavailable, isolate
 from ..session.launch import create, find_bash, scrubbed_environment
 from ..session.record import GUARDED_PROGRAMS
 from ..assistants.names import ADAPTERS as ASSISTANT_NAMES
 from ..session.spawn import resolve_command, run
 from ..stub.generate import write_stubs
+from ..guard.launch import stop_guard
 
 USAGE = """usage: wingman-run [--profile NAME|PATH] [--assistant NAME] [--] COMMAND [ARGS...]
 
@@ -88,6 +90,27 @@ def default_shell(environ) -> str:
         return environ.get("SHELL") or "/bin/sh"
 
 
+def isolated(argv: list[str], session, setting: str | None, environ) -> tuple[list[str], object]:
+    """argv wrapped in OS isolation with the Docker API guard running, or as it is, per the profile."""
+    from ..guard.launch import GuardStartError, start_guard
+
+    try:
+        wrapped, note = isolate(argv, session, setting, environ)
+    except IsolationUnavailable as exc:
+        fail(str(exc), 2)
+    guard = None
+    if wrapped is not argv:
+        try:
+            guard = start_guard(session, environ)
+        except GuardStartError as exc:
+            if setting == "required":
+                fail(f"isolation is required by the profile, and {exc}; nothing was started", 2)
+            wrapped, note = argv, f"wingman-run: warning: no OS isolation ({exc}); the daemon is reachable without the guard"
+    if note:
+        sys.stderr.write(note + "\n")
+    return wrapped, guard
+
+
 def main(args: list[str] | None = None) -> None:
     args = sys.argv[1:] if args is None else args
     selector, assistant, command = parse_args(args)
@@ -116,6 +139,7 @@ def main(args: list[str] | None = None) -> None:
     if approvals is not None:
         approvals.save(session)
     server, broker = start_broker(session, approvals.settings.timeout_seconds if approvals else 0)
+    guard = None
     try:
         # docker and docker-compose always (even absent: a later install must not slip past); podman where it exists.
         programs = [p for p in GUARDED_PROGRAMS if p != "podman" or p in session.real]
@@ -131,8 +155,10 @@ def main(args: list[str] | None = None) -> None:
             fail(f"{command[0]}: command not found", 127)
         if not os.access(executable, os.X_OK) or os.path.isdir(executable):
             fail(f"{command[0]}: permission denied", 126)
-        status = run([executable, *command[1:]], env)
+        argv, guard = isolated([executable, *command[1:]], session, profile.data.get("isolation"), environ)
+        status = run(argv, env)
     finally:
+        stop_guard(guard)
         server.close()
     raise SystemExit(status)
 

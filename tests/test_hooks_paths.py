@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WINGMAN_RUN
 from fixtures_engine import names
-from sandbox.broker.protocol import ask
-from sandbox.session.layout import BROKER_SECRET, BROKER_SOCKET
+from sandbox.session.child import ChildSession
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "hooks_bench.py"
 
@@ -23,39 +21,18 @@ BENCH = Path(__file__).resolve().parent.parent / "bench" / "hooks_bench.py"
 @pytest.fixture()
 def session_shells(wingman_home, tmp_path):
     """A live session (its broker answering), and its shells started beside it with the session's environment."""
-    session = LiveSession(wingman_home, tmp_path)
+    session = Shells(wingman_home.env, tmp_path)
     yield session
     session.end()
 
 
-class LiveSession:
-    """wingman-run -- sleep, kept running; run() starts hooked shells that ask its broker."""
-
-    def __init__(self, home, cwd: Path):
+class Shells(ChildSession):
+    def __init__(self, env, cwd: Path):
+        super().__init__(env, cwd)
         self.cwd = cwd
-        self.process = subprocess.Popen(
-            [WINGMAN_RUN, "--", "sh", "-c", 'env -0; echo; exec sleep 600'], env=home.env, cwd=cwd,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        raw = b""
-        while not raw.endswith(b"\0\n"):
-            chunk = self.process.stdout.read1(65536)
-            assert chunk, self.process.stderr.read().decode()
-            raw += chunk
-        self.env = dict(item.split("=", 1) for item in raw[:-2].decode().split("\0") if "=" in item)
-        self.dir = Path(self.env["WINGMAN_SESSION_DIR"])
 
     def run(self, *argv: str, timeout: float = 60) -> subprocess.CompletedProcess:
-        return subprocess.run(argv, env=self.env, cwd=self.cwd, capture_output=True, text=True, timeout=timeout)
-
-    def broker_requests(self) -> dict[str, int]:
-        """How many requests of each verb the broker has answered so far (its stats verb not counted)."""
-        reply = ask(str(self.dir / BROKER_SOCKET), (self.dir / BROKER_SECRET).read_text().strip(), "stats")
-        return {verb: int(count) for verb, count in (line.split("=") for line in reply.first("out").split())}
-
-    def end(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-        self.process.wait(timeout=30)
+        return super().run(argv, cwd=self.cwd, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh"])

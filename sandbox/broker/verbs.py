@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -200,11 +201,19 @@ class Broker:
 
 
 class _Capture:
+    """Keeps what the gate says for the assistant's model, and shows it on the session's terminal too:
+    a human deciding an approval must see the request while the assistant's hook waits."""
+
     def __init__(self):
         self.text = ""
 
     def write(self, text: str) -> int:
         self.text += text
+        try:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
         return len(text)
 
     def flush(self) -> None:

@@ -30,10 +30,14 @@ __WINGMAN_USER_BASH_ENV=@USER_BASH_ENV@
 __WINGMAN_JUDGE=@JUDGE_RE@
 # Whole text that may run commands nobody can read up front (eval, source, . FILE).
 __WINGMAN_WATCH=@WATCH_RE@
-# The words that send one command to the policy core, when every command is checked.
+# The words that send one command to the policy core, when every command is checked,
+# and the same as one glob (with the hook's own names): the trap's whole cost for most commands.
 __WINGMAN_WORDS=@WORDS@
+__WINGMAN_ALL_PATTERN=@WORDS_PATTERN@
+# Quotes and backslashes, dropped before matching: d\ocker, "docker".
+__WINGMAN_QUOTES='[\"'\''\\]'
 \builtin readonly __WINGMAN_SESSION __WINGMAN_PORT __WINGMAN_SECRET __WINGMAN_LONG_WAIT __WINGMAN_STUBS \
-  __WINGMAN_USER_BASH_ENV __WINGMAN_JUDGE __WINGMAN_WATCH __WINGMAN_WORDS
+  __WINGMAN_USER_BASH_ENV __WINGMAN_JUDGE __WINGMAN_WATCH __WINGMAN_WORDS __WINGMAN_ALL_PATTERN __WINGMAN_QUOTES
 # A nested shell that loses these loses its hooks.
 \builtin readonly BASH_ENV ZDOTDIR 2>/dev/null
 
@@ -64,16 +68,20 @@ if [[ $- != *i* ]]; then
   else
     __WINGMAN_SCOPE=stdin  # the text arrives line by line: nothing to read up front
   fi
-  __WINGMAN_PLAIN=${__WINGMAN_TEXT//[\\\"\']/}
-  # Every line starts after a newline and a blank: the patterns skip comment lines.
-  __WINGMAN_PLAIN=$'\n '${__WINGMAN_PLAIN//$'\n'/$'\n' }
-  __WINGMAN_DYNAMIC=
-  if [[ $__WINGMAN_SCOPE == stdin || $__WINGMAN_PLAIN =~ $__WINGMAN_WATCH ]] ||
+  __WINGMAN_DYNAMIC= __WINGMAN_LONG=
+  if ((${#__WINGMAN_TEXT} > 4096)); then
+    __WINGMAN_LONG=1  # bash's regex engine crawls on long text: the broker takes the first look
+  else
+    __WINGMAN_PLAIN=${__WINGMAN_TEXT//$__WINGMAN_QUOTES/}
+    # Every line starts after a newline and a blank: the patterns skip comment lines.
+    __WINGMAN_PLAIN=$'\n '${__WINGMAN_PLAIN//$'\n'/$'\n' }
+  fi
+  if [[ $__WINGMAN_SCOPE == stdin || ( -z $__WINGMAN_LONG && $__WINGMAN_PLAIN =~ $__WINGMAN_WATCH ) ]] ||
     \builtin compgen -A function >/dev/null 2>&1; then
     __WINGMAN_DYNAMIC=1
-  elif ! [[ $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then
+  elif [[ -z $__WINGMAN_LONG ]] && ! [[ $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then
     # Nothing here can reach a guarded program: no hook, no cost.
-    \builtin unset __WINGMAN_PLAIN __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_DYNAMIC
+    \builtin unset __WINGMAN_PLAIN __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_DYNAMIC __WINGMAN_LONG
     if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi
     \builtin return 0
   fi
@@ -183,17 +191,26 @@ __wingman_stand_in() {
 
 # extdebug (a non-zero DEBUG trap skips the command) cannot be set from a
 # startup file, only from inside the trap; the first call also checks its own
-# command.
+# command. From then on one glob match decides, in the trap itself, whether a
+# command is worth a closer look: no function call for most commands.
 __wingman_first() {
   \builtin shopt -s extdebug
-  \builtin trap '__wingman_check' DEBUG
+  \builtin trap '[[ -z $__WINGMAN_SHADOW && ${BASH_COMMAND//$__WINGMAN_QUOTES/} != $__WINGMAN_PATTERN ]] || __wingman_check' DEBUG
   __wingman_check
 }
 
-# Arm every word of the session's list, or only those given.
+# Arm every word of the session's list, or only those given (program names).
 __wingman_arm_words() {
-  \builtin local __wingman_word
-  for __wingman_word in ${1-$__WINGMAN_WORDS}; do __WINGMAN_ARMED[$__wingman_word]=1; done
+  \builtin local __wingman_word __wingman_words=
+  for __wingman_word in ${1-$__WINGMAN_WORDS}; do
+    __WINGMAN_ARMED[$__wingman_word]=1
+    __wingman_words+="|$__wingman_word"
+  done
+  if [[ -n ${1+set} ]]; then
+    __WINGMAN_PATTERN="*@(__[Ww][Ii][Nn][Gg][Mm][Aa][Nn]$__wingman_words)*"
+  else
+    __WINGMAN_PATTERN=$__WINGMAN_ALL_PATTERN
+  fi
 }
 
 \builtin readonly -f __wingman_ask __wingman_worth_asking __wingman_reaches_stub __wingman_check __wingman_stand_in \
@@ -206,7 +223,7 @@ __wingman_arm_words() {
 if [[ $__WINGMAN_SCOPE != interactive ]]; then
   # A -c string or a script is refused up front only when it tampers with the
   # hooks; otherwise its risky commands are checked as they run.
-  if [[ $__WINGMAN_SCOPE != stdin && $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then
+  if [[ $__WINGMAN_SCOPE != stdin && ( -n $__WINGMAN_LONG || $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ) ]]; then
     __wingman_ask script "$__WINGMAN_TEXT" || \builtin exit 1
   fi
   if [[ -n $__WINGMAN_DYNAMIC || $__WINGMAN_REPLY == '*' ]]; then
@@ -214,8 +231,8 @@ if [[ $__WINGMAN_SCOPE != interactive ]]; then
   elif [[ -n $__WINGMAN_REPLY ]]; then
     __wingman_arm_words "$__WINGMAN_REPLY"
   fi
-  \builtin unset __WINGMAN_PLAIN __WINGMAN_DYNAMIC
-  \builtin readonly __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_ARMED
+  \builtin unset __WINGMAN_PLAIN __WINGMAN_DYNAMIC __WINGMAN_LONG
+  \builtin readonly __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_ARMED __WINGMAN_PATTERN
   if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi
   if ((${#__WINGMAN_ARMED[@]})); then
     \builtin set -T
@@ -229,7 +246,7 @@ else
   # ===========================================================================
 
   __wingman_arm_words
-  \builtin readonly __WINGMAN_SCOPE __WINGMAN_TEXT __WINGMAN_ARMED
+  \builtin readonly __WINGMAN_SCOPE __WINGMAN_TEXT __WINGMAN_ARMED __WINGMAN_PATTERN
   __WINGMAN_THEIRS=
 
   # Our check first; then their DEBUG trap, with $_ as they would have seen it.

@@ -22,8 +22,10 @@ if [[ -z ${__WINGMAN_SESSION-} ]]; then
   \builtin typeset -gr __WINGMAN_JUDGE=@JUDGE_RE@
   # Whole text that may run commands nobody can read up front (eval, source, . FILE).
   \builtin typeset -gr __WINGMAN_WATCH=@WATCH_RE@
-  # The words that send one command to the policy core, when every command is checked.
+  # The words that send one command to the policy core, when every command is checked,
+  # and the same as one glob (with the hook's own names): the trap's whole cost for most commands.
   \builtin typeset -gr __WINGMAN_WORDS=@WORDS@
+  \builtin typeset -gr __WINGMAN_ALL_PATTERN=@WORDS_PATTERN_ZSH@
   # Quote and backslash characters, dropped before matching: d\ocker, "docker".
   \builtin typeset -gr __WINGMAN_QUOTES='[\\"'\'']'
   # Where the user's own startup files live (their .zshenv may move it).
@@ -78,14 +80,19 @@ if [[ ! -o interactive ]]; then
   else
     __WINGMAN_SCOPE=stdin  # the text arrives line by line: nothing to read up front
   fi
-  \builtin typeset -g __WINGMAN_PLAIN=${__WINGMAN_TEXT//$~__WINGMAN_QUOTES/}
-  # Every line starts after a newline and a blank: the patterns skip comment lines.
-  __WINGMAN_PLAIN=$'\n '${__WINGMAN_PLAIN//$'\n'/$'\n' }
-  if [[ $__WINGMAN_SCOPE != stdin && ! $__WINGMAN_PLAIN =~ $__WINGMAN_WATCH ]]; then
+  \builtin typeset -g __WINGMAN_PLAIN= __WINGMAN_LONG=
+  if (( ${#__WINGMAN_TEXT} > 4096 )); then
+    __WINGMAN_LONG=1  # the regex engine crawls on long text: the broker takes the first look
+  else
+    __WINGMAN_PLAIN=${__WINGMAN_TEXT//$~__WINGMAN_QUOTES/}
+    # Every line starts after a newline and a blank: the patterns skip comment lines.
+    __WINGMAN_PLAIN=$'\n '${__WINGMAN_PLAIN//$'\n'/$'\n' }
+  fi
+  if [[ $__WINGMAN_SCOPE != stdin && ( -n $__WINGMAN_LONG || ! $__WINGMAN_PLAIN =~ $__WINGMAN_WATCH ) ]]; then
     __WINGMAN_DYNAMIC=
-    if [[ ! $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then
+    if [[ -z $__WINGMAN_LONG && ! $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then
       # Nothing here can reach a guarded program: no hook, no cost.
-      \builtin unset __WINGMAN_PLAIN __WINGMAN_TEXT __WINGMAN_DYNAMIC
+      \builtin unset __WINGMAN_PLAIN __WINGMAN_TEXT __WINGMAN_DYNAMIC __WINGMAN_LONG
       \builtin return 0
     fi
   fi
@@ -133,26 +140,28 @@ __wingman_ask() {
 # Non-interactive: judge the whole text before its first command runs.
 # =============================================================================
 
+\builtin typeset -g __WINGMAN_PATTERN=$__WINGMAN_ALL_PATTERN
 if [[ $__WINGMAN_SCOPE != interactive ]]; then
   # A string (zsh -c) is judged, and refused, as a whole before it starts, as
   # the assistant's own hook would judge it; a script is refused up front only
   # when it tampers with the hooks, and its risky commands are checked as they run.
   \builtin typeset -g __WINGMAN_REPLY=
-  if [[ $__WINGMAN_SCOPE != stdin && $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then
+  if [[ $__WINGMAN_SCOPE != stdin && ( -n $__WINGMAN_LONG || $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ) ]]; then
     __wingman_ask script "$__WINGMAN_TEXT" || \builtin exit 1
   fi
   if [[ $__WINGMAN_REPLY == '*' ]]; then
     __WINGMAN_DYNAMIC=1
   elif [[ -z $__WINGMAN_DYNAMIC ]]; then
     for __WINGMAN_WORD in ${=__WINGMAN_REPLY}; do __WINGMAN_ARMED[$__WINGMAN_WORD]=1; done
+    __WINGMAN_PATTERN="*(__[Ww][Ii][Nn][Gg][Mm][Aa][Nn]|${__WINGMAN_REPLY// /|})*"
   fi
-  \builtin unset __WINGMAN_PLAIN __WINGMAN_WORD
+  \builtin unset __WINGMAN_PLAIN __WINGMAN_WORD __WINGMAN_LONG
 fi
 if [[ -n $__WINGMAN_DYNAMIC ]]; then
   for __WINGMAN_WORD in ${=__WINGMAN_WORDS}; do __WINGMAN_ARMED[$__WINGMAN_WORD]=1; done
   \builtin unset __WINGMAN_WORD
 fi
-\builtin typeset -gr __WINGMAN_SCOPE __WINGMAN_TEXT __WINGMAN_ARMED __WINGMAN_DYNAMIC
+\builtin typeset -gr __WINGMAN_SCOPE __WINGMAN_TEXT __WINGMAN_ARMED __WINGMAN_DYNAMIC __WINGMAN_PATTERN
 (( ${#__WINGMAN_ARMED} )) || \builtin return 0
 
 # True when one of the command's words (quotes and backslashes removed,
@@ -190,7 +199,9 @@ __wingman_arm() {
       \builtin unfunction -- $__WINGMAN_SHADOW 2>/dev/null
       __WINGMAN_SHADOW=
     fi
-    if [[ -z $__WINGMAN_SHADOW && ${(%):-%x} != $__WINGMAN_ZDOTDIR/(wingman.zsh|.zshenv|.zprofile|.zshrc|.zlogin|.zlogout) ]] &&
+    if [[ -z $__WINGMAN_SHADOW && ${ZSH_DEBUG_CMD//$~__WINGMAN_QUOTES/} != $~__WINGMAN_PATTERN ]]; then
+      :  # names nothing worth a closer look: the cost of most commands ends here
+    elif [[ -z $__WINGMAN_SHADOW && ${(%):-%x} != $__WINGMAN_ZDOTDIR/(wingman.zsh|.zshenv|.zprofile|.zshrc|.zlogin|.zlogout) ]] &&
       __wingman_worth_asking && ! __wingman_reaches_stub && ! __wingman_ask command "$ZSH_DEBUG_CMD" &&
       ! __wingman_stand_in "$__WINGMAN_REPLY"; then
       if [[ -o interactive ]]; then \builtin setopt err_exit; else \builtin exit 1; fi

@@ -11,6 +11,7 @@ the user's own.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from pathlib import Path
 
@@ -60,8 +61,42 @@ def judge_pattern() -> str:
     return _CODE_LINE + f"({_EDGE}({names})($|{_EDGE})|" + "|".join(TAMPER_PATTERNS) + ")"
 
 
+_POSIX_CLASSES = {"[[:space:]]": r"\s", "[[:blank:]]": "[ \t]", "[:blank:]": " \t"}
+
+
+def python_pattern(ere: str) -> str:
+    """One of the hooks' extended regular expressions, for Python's re (which lacks POSIX classes)."""
+    for posix, python in _POSIX_CLASSES.items():
+        ere = ere.replace(posix, python)
+    return ere
+
+
+def hook_view(text: str) -> str:
+    """The text as the hooks match it: quotes and backslashes dropped, every line after a newline and a blank."""
+    plain = re.sub(r"[\\\"']", "", text)
+    return "\n " + plain.replace("\n", "\n ")
+
+
 def armed_words() -> str:
     return " ".join([*guarded_programs(), *TAMPER_WORDS])
+
+
+# The hook's own names, in any case: a command that names them is always looked at.
+_OWN_NAMES = "__[Ww][Ii][Nn][Gg][Mm][Aa][Nn]"
+
+
+def _glob_escape(word: str, special: str) -> str:
+    return "".join("\\" + c if c in special else c for c in word)
+
+
+def words_pattern(shell: str) -> str:
+    """One glob matching any text that holds an armed word (or the hook's names) anywhere.
+
+    A cheap superset: the trap looks closer (word by word) only at what it matches.
+    """
+    special = "*?[]()|@!+\\" if shell == "bash" else "*?[]()|<>^#~\\"
+    words = "|".join(_glob_escape(w, special) for w in armed_words().split())
+    return f"*@({_OWN_NAMES}|{words})*" if shell == "bash" else f"*({_OWN_NAMES}|{words})*"
 
 
 def hooks_dir(session: Session) -> Path:
@@ -87,7 +122,7 @@ def write_bash_hook(session: Session, environ, broker: BrokerAddress) -> Path:
     values = {
         **broker_values(session, broker), "USER_BASH_ENV": environ.get("BASH_ENV", ""),
         "JUDGE_RE": judge_pattern(), "WATCH_RE": WATCH_PATTERN, "WORDS": armed_words(),
-        "STUB_DOCKER": str(session.shim_dir / "docker"), "STUB_COMPOSE": str(session.shim_dir / "docker-compose"),
+        "WORDS_PATTERN": words_pattern("bash"), "STUB_DOCKER": str(session.shim_dir / "docker"), "STUB_COMPOSE": str(session.shim_dir / "docker-compose"),
         "STUB_PODMAN": str(session.shim_dir / "podman"),
     }
     path = hooks_dir(session) / "wingman.bash"
@@ -102,7 +137,7 @@ def write_zsh_hooks(session: Session, environ, broker: BrokerAddress) -> Path:
     values = {
         **broker_values(session, broker), "USER_ZDOTDIR": user_zdotdir(environ),
         "ZDOTDIR": str(zdotdir), "JUDGE_RE": judge_pattern(), "WATCH_RE": WATCH_PATTERN,
-        "WORDS": armed_words(),
+        "WORDS": armed_words(), "WORDS_PATTERN_ZSH": words_pattern("zsh"),
     }
     hook.write_text(render((shell_hooks_dir() / "wingman.zsh").read_text(), values))
     for name in ZSH_STARTUP_FILES:

@@ -13,12 +13,14 @@ The hooks send (SHELL, SCOPE, CWD, TEXT); SCOPE says what TEXT is:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..policy import Decision, Policy, Verdict, decide_argv, decide_text
 from ..policy.context import Context
 from ..policy.engine import program_name
 from ..policy.shell import Unparsable, parse_commands
+from .setup import WATCH_PATTERN, hook_view, judge_pattern, python_pattern
 
 SCOPES = ("script", "command")
 # Words the shell never looks up as a function: a stand-in by that name would not run.
@@ -27,6 +29,8 @@ RESERVED_WORDS = frozenset({"time", "coproc", "!", "if", "then", "else", "elif",
 TAMPER_RULE = "hook.tamper"
 UNREADABLE_RULE = "parse.unsupported"
 EVERY_WORD = "*"
+_JUDGE = re.compile(python_pattern(judge_pattern()))
+_WATCH = re.compile(python_pattern(WATCH_PATTERN))
 
 
 @dataclass
@@ -53,11 +57,18 @@ def guarded(decision: Decision) -> list:
 
 
 def plan(shell: str, scope: str, text: str, policy: Policy, ctx: Context) -> HookPlan:
+    watched = False
+    if scope == "script":
+        # The hooks' own first look, done here for text too long for the shell's regex engine.
+        view = hook_view(text)
+        watched = bool(_WATCH.search(view))
+        if not watched and not _JUDGE.search(view):
+            return HookPlan(Decision.combine([]), gate=False, argv=[shell, "-c", text], words="")
     decision = decide_text(text, policy, ctx)
     argv = deciding_argv(decision, shell, text)
     if scope == "script" and not any(f.rule == TAMPER_RULE for f in decision.findings):
-        if any(f.rule == UNREADABLE_RULE for f in decision.findings):
-            # Too large or too odd to plan up front: every command is checked as it runs.
+        if watched or any(f.rule == UNREADABLE_RULE for f in decision.findings):
+            # Runs text nobody can read up front, or too large or odd to plan: every command is checked.
             return HookPlan(decision, gate=False, argv=argv, words=EVERY_WORD)
         risky = {program_name(f.argv[0]) for f in decision.findings if f.verdict is not Verdict.ALLOW and f.argv}
         # Allowed and guarded: nothing in it will be checked again, so this is its one record.

@@ -107,11 +107,17 @@ fi
 # (the lookup name of a refused command, or the words to arm for a script).
 __wingman_ask() {
   \builtin local __wingman_fd __wingman_kind __wingman_value __wingman_status= __wingman_wait=2 REPLY
+  \builtin local __wingman_name __wingman_stubbed=
   __WINGMAN_REPLY=
+  # Which stubbed programs this shell would find by PATH right now: their plain calls are the stub's to judge.
+  for __wingman_name in docker docker-compose podman; do
+    (( ${+functions[$__wingman_name]} || ${+aliases[$__wingman_name]} )) && \builtin continue
+    [[ ${commands[$__wingman_name]-} == $__WINGMAN_STUBS/$__wingman_name ]] && __wingman_stubbed+=" $__wingman_name"
+  done
   (( ${+builtins[ztcp]} )) || \builtin zmodload zsh/net/tcp 2>/dev/null
   if \builtin ztcp 127.0.0.1 $__WINGMAN_PORT 2>/dev/null; then
     __wingman_fd=$REPLY
-    \builtin print -rn -- "$__WINGMAN_SECRET"$'\0'hook$'\0'4$'\0'zsh$'\0'"$1"$'\0'"$PWD"$'\0'"$2"$'\0' >&$__wingman_fd
+    \builtin print -rn -- "$__WINGMAN_SECRET"$'\0'hook$'\0'5$'\0'zsh$'\0'"$1"$'\0'"$PWD"$'\0'"$2"$'\0'"$__wingman_stubbed"$'\0' >&$__wingman_fd
     while \builtin read -r -d $'\0' -t $__wingman_wait -u $__wingman_fd __wingman_kind &&
       \builtin read -r -d $'\0' -t $__wingman_wait -u $__wingman_fd __wingman_value; do
       case $__wingman_kind in

@@ -2,7 +2,8 @@
 
     ping                                   0: the broker is alive
     stats                                  how many requests of each verb it answered (VERB=N words)
-    hook SHELL SCOPE CWD TEXT              a bash/zsh hook's question (see hooks.slowpath)
+    hook SHELL SCOPE CWD TEXT [STUBBED]    a bash/zsh hook's question (see hooks.slowpath); STUBBED names
+                                           the programs that reach the session's stubs in that shell
     stub PID CWD ENV PROGRAM ARGS...       the stub's slow path: judge, approve, audit; id on allow
     allowed PID CWD RULE PROGRAM ARGS...   the stub's fast path allowed it: audit; id
     done ID STATUS PID                     the stub's program ended: exit event, its grants end
@@ -23,13 +24,14 @@ from ..hooks import slowpath as hook_slowpath
 from ..policy import Decision, Finding, Verdict, decide_text
 from ..policy.packs import ALL_RULES
 from ..policy.profile import policy_from
-from ..session.record import Session
+from ..session.record import GUARDED_PROGRAMS, Session
 from ..stub import slowpath as stub_slowpath
 from .enforce import GateResult, gate, record_exit, session_context
 from .grants import ProcessGrants
 from .server import Channel, ErrStream
 
 UNKNOWN_API_RULE = "docker.unknown"
+STUBBED_PROGRAMS = frozenset(GUARDED_PROGRAMS)
 
 
 @dataclass
@@ -84,11 +86,12 @@ class Broker:
         return 0
 
     def verb_hook(self, args: list[str], channel: Channel) -> int:
-        if len(args) != 4 or args[1] not in hook_slowpath.SCOPES:
-            return _usage(channel, "hook SHELL script|command CWD TEXT")
-        shell, scope, cwd, text = args
+        if len(args) not in (4, 5) or args[1] not in hook_slowpath.SCOPES:
+            return _usage(channel, "hook SHELL script|command CWD TEXT [STUBBED]")
+        shell, scope, cwd, text = args[:4]
+        stubbed = frozenset(args[4].split()) & STUBBED_PROGRAMS if len(args) == 5 else frozenset()
         ctx = session_context(self.session, cwd)
-        plan = hook_slowpath.plan(shell, scope, text, self.policy, ctx)
+        plan = hook_slowpath.plan(shell, scope, text, self.policy, ctx, stubbed)
         allowed = plan.decision.verdict is Verdict.ALLOW
         if plan.gate:
             allowed = self._gate(plan.decision, channel, layer="hook", argv=plan.argv, cwd=cwd, shown=text).allowed

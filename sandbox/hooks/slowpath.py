@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ..policy import Decision, Policy, Verdict, decide_argv, decide_text
 from ..policy.context import Context
 from ..policy.engine import program_name
-from ..policy.shell import Unparsable, parse_commands
+from ..policy.shell import Unparsable, only_defines_functions, parse_commands
 from .setup import WATCH_PATTERN, hook_view, judge_pattern, python_pattern
 
 SCOPES = ("script", "command")
@@ -29,6 +29,8 @@ RESERVED_WORDS = frozenset({"time", "coproc", "!", "if", "then", "else", "elif",
 TAMPER_RULE = "hook.tamper"
 UNREADABLE_RULE = "parse.unsupported"
 EVERY_WORD = "*"
+# What a word to arm may be: the hooks build a glob of them.
+_PROGRAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 _JUDGE = re.compile(python_pattern(judge_pattern()))
 _WATCH = re.compile(python_pattern(WATCH_PATTERN))
 
@@ -56,7 +58,9 @@ def guarded(decision: Decision) -> list:
     return [f for f in decision.findings if f.rule != "none"]
 
 
-def plan(shell: str, scope: str, text: str, policy: Policy, ctx: Context) -> HookPlan:
+def plan(shell: str, scope: str, text: str, policy: Policy, ctx: Context,
+         stubbed: frozenset[str] = frozenset()) -> HookPlan:
+    """stubbed: the programs that reach the session's stubs by PATH in the asking shell right now."""
     watched = False
     if scope == "script":
         # The hooks' own first look, done here for text too long for the shell's regex engine.
@@ -64,13 +68,20 @@ def plan(shell: str, scope: str, text: str, policy: Policy, ctx: Context) -> Hoo
         watched = bool(_WATCH.search(view))
         if not watched and not _JUDGE.search(view):
             return HookPlan(Decision.combine([]), gate=False, argv=[shell, "-c", text], words="")
-    decision = decide_text(text, policy, ctx)
+    decision = decide_text(text, policy, ctx, deferred=stubbed if scope == "command" else frozenset())
     argv = deciding_argv(decision, shell, text)
-    if scope == "script" and not any(f.rule == TAMPER_RULE for f in decision.findings):
+    tampers = any(f.rule == TAMPER_RULE for f in decision.findings)
+    if scope == "command" and shell == "zsh" and not tampers and only_defines_functions(text):
+        # zsh hands its trap a function's definition too; the body's commands come to the trap when it runs.
+        return HookPlan(Decision.combine([]), gate=False, argv=argv)
+    if scope == "script" and not tampers:
         if watched or any(f.rule == UNREADABLE_RULE for f in decision.findings):
             # Runs text nobody can read up front, or too large or odd to plan: every command is checked.
             return HookPlan(decision, gate=False, argv=argv, words=EVERY_WORD)
         risky = {program_name(f.argv[0]) for f in decision.findings if f.verdict is not Verdict.ALLOW and f.argv}
+        if any(not _PROGRAM_NAME.fullmatch(name) for name in risky):
+            # A name known only when it runs (`$(...) stop x`): any command may be the risky one.
+            return HookPlan(decision, gate=False, argv=argv, words=EVERY_WORD)
         # Allowed and guarded: nothing in it will be checked again, so this is its one record.
         record = decision.verdict is Verdict.ALLOW and bool(guarded(decision))
         return HookPlan(decision, gate=record, argv=argv, words=" ".join(sorted(risky)))
@@ -99,7 +110,22 @@ def lookup_name(text: str, shell: str, policy: Policy, ctx: Context) -> str:
         return ""
     if shell != "bash" and not all(_allowed_alone(c, policy, ctx) for c in commands[1:]):
         return ""
+    if _first_word(text) != first.argv[0]:
+        # The first command found runs inside a substitution (`$(echo /usr/bin/docker) stop x`):
+        # the name the shell looks up is not known yet, and no stand-in can take its place.
+        return ""
     return "" if first.argv[0] in RESERVED_WORDS else first.argv[0]
+
+
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=[^\s$`'\"]*")
+
+
+def _first_word(text: str) -> str:
+    """The command's first word as written, after plain NAME=value assignments."""
+    for word in text.split():
+        if not _ASSIGNMENT.fullmatch(word):
+            return word
+    return ""
 
 
 def _allowed_alone(command, policy, ctx) -> bool:

@@ -98,23 +98,28 @@ def decide_argv(argv: Sequence[str], policy: Policy, ctx: Context) -> Decision:
     return _decide([Command(argv, dynamic=tuple(False for _ in argv))], policy, ctx, " ".join(argv))
 
 
-def decide_text(text: str, policy: Policy, ctx: Context) -> Decision:
-    """The verdict for a command string as a shell would run it: its strictest command's."""
+def decide_text(text: str, policy: Policy, ctx: Context, deferred: frozenset[str] = frozenset()) -> Decision:
+    """The verdict for a command string as a shell would run it: its strictest command's.
+
+    deferred: programs whose plain calls (the bare name, no wrapper, PATH untouched) a later
+    layer judges on the argv it really gets, as the session's stubs do: they are not judged here.
+    """
     try:
         commands = parse_commands(text)
     except Unparsable as exc:
         return _unsupported(text, policy, str(exc))
     except (RecursionError, MemoryError, ValueError, TypeError) as exc:
         return _unsupported(text, policy, f"the parser failed: {type(exc).__name__}")
-    return _decide(commands, policy, ctx, text)
+    return _decide(commands, policy, ctx, text, deferred)
 
 
-def _decide(commands: list[Command], policy: Policy, ctx: Context, text: str) -> Decision:
+def _decide(commands: list[Command], policy: Policy, ctx: Context, text: str,
+            deferred: frozenset[str] = frozenset()) -> Decision:
     try:
         seen: list[Command] = []
         for command in commands:
             seen.extend(expand(command))
-        return Decision.combine(_judge_all(seen, policy, ctx))
+        return Decision.combine(_judge_all(seen, policy, ctx, deferred))
     except Unparsable as exc:
         return _unsupported(text, policy, str(exc))
     except Exception as exc:  # a bug must refuse, never allow
@@ -143,7 +148,13 @@ def remote_context(ctx: Context, host: str) -> Context:
     return replace(ctx, remote_host=host, cwd=ctx.home, project_dir=UNKNOWN_CWD, docker_host=None, docker_context=None)
 
 
-def _judge_all(seen: list[Command], policy: Policy, ctx: Context) -> list[Finding]:
+def _reaches_a_later_layer(command: Command, deferred: frozenset[str]) -> bool:
+    return (command.kind == "simple" and not command.opaque and not command.via and command.remote is None
+            and command.argv[0] in deferred and not command.is_dynamic(0)
+            and all(name != "PATH" for name, _ in command.assigns))
+
+
+def _judge_all(seen: list[Command], policy: Policy, ctx: Context, deferred: frozenset[str] = frozenset()) -> list[Finding]:
     findings: list[Finding] = []
     local = ctx
     remote: dict[str, Context] = {}  # each host keeps its own cwd, as each ssh starts its own shell
@@ -155,7 +166,7 @@ def _judge_all(seen: list[Command], policy: Policy, ctx: Context) -> list[Findin
                 local = ctx
             else:
                 remote[command.remote] = ctx
-        if command.kind == "simple":
+        if command.kind == "simple" and not _reaches_a_later_layer(command, deferred):
             findings.extend(judge_command(command, policy, ctx))
         elif command.kind == "error" and _could_hide_command(command, policy):
             findings.append(_core("parse.unsupported", command.argv, policy,

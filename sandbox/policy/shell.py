@@ -88,6 +88,19 @@ def parse_commands(text: str) -> list[Command]:
     return walker.commands
 
 
+def only_defines_functions(text: str) -> bool:
+    """True when the text does nothing but define functions (whose bodies run, and are judged, later)."""
+    try:
+        commands = parse_commands(text)
+    except Unparsable:
+        return False
+    if not commands or commands[0].kind != "function":
+        return False
+    source = text.encode("utf-8", "surrogatepass")
+    root = _parse(source if text.isascii() else _parser_safe(text)).root_node
+    return not root.has_error and all(node.type == "function_definition" for node in root.named_children)
+
+
 # tree-sitter-bash 0.25 can crash (SIGSEGV) on some code points outside the BMP, and lone
 # surrogates are no UTF-8 at all. To bash every non-ASCII character is a word character,
 # so the parser is given plain letters in their place.

@@ -509,6 +509,17 @@ def _eval(command: Command, depth: int):
     return _shell_text(command, " ".join(argv[1:]), "eval", dynamic, depth, "the text given to eval")
 
 
+def _trap(command: Command, depth: int):
+    """trap 'TEXT' SIGNALS...: TEXT runs later (at EXIT, on ERR...), where no hook sees it: judge it now."""
+    argv = list(command.argv[1:])
+    if argv[:1] == ["--"]:
+        argv = argv[1:]
+    if len(argv) < 2 or argv[0] in ("-", "") or argv[0].startswith("-"):
+        return []
+    return _shell_text(command, argv[0], "trap", command.is_dynamic(command.argv.index(argv[0])), depth,
+                       "the text a trap runs")
+
+
 def _source(command: Command, depth: int):
     if len(command.argv) < 2:
         return []
@@ -633,7 +644,7 @@ def _literal_commands(group: list[str], via) -> list[Command]:
 
 _HANDLERS = {
     "sudo": _sudo, "env": _env, "xargs": _xargs, "watch": _watch, "find": _find, "parallel": _parallel, "sem": _parallel,
-    "eval": _eval, "source": _source, ".": _source, "ssh": _ssh, "su": _su, "script": _script,
+    "eval": _eval, "trap": _trap, "source": _source, ".": _source, "ssh": _ssh, "su": _su, "script": _script,
     **{name: _shell for name in SHELLS},
     **{name: _interpreter for name in INTERPRETERS},
 }

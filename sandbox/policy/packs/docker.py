@@ -92,6 +92,7 @@ _KINDS: dict[str, str] = {
     **{f"buildx.{s}": W for s in ("bake", "build", "create", "use", "dial-stdio")},
     **{f"context.{s}": R for s in ("export", "inspect", "ls", "show")},
     "context.create": W, "context.import": W,
+    **{f"scout.{s}": R for s in ("quickview", "cves", "recommendations", "compare", "sbom", "version", "policy")},
     "plugin.inspect": R, "plugin.ls": R, "plugin.create": W, "plugin.enable": W,
     "manifest.inspect": R, "manifest.annotate": W, "manifest.create": W,
     "swarm.ca": R, "swarm.join-token": R, "swarm.unlock-key": R, "swarm.unlock": W,

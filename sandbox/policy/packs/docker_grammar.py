@@ -57,6 +57,9 @@ GROUPS: dict[str, dict[str, str]] = {
     "checkpoint": {s: s for s in ("create", "ls", "rm")} | {"list": "ls", "remove": "rm"},
     "trust": {s: s for s in ("inspect", "revoke", "sign")},
     "compose": {},  # its own grammar: see COMPOSE_COMMANDS
+    # CLI plugins: their read-only commands; any other of theirs is docker.unknown.
+    "scout": {s: s for s in ("quickview", "cves", "recommendations", "compare", "sbom", "version", "policy")}
+    | {"qv": "quickview"},
 }
 
 # Top-level shortcuts -> (group, subcommand).

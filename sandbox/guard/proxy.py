@@ -23,7 +23,8 @@ from typing import Callable
 from . import mapping
 from .framing import ChunkedScanner, FramingError, RequestHead, head_end, parse_request_head, parse_response_head
 
-BUFFER = 64 * 1024
+BUFFER = 16 * 1024  # each direction starts small: fifty idle streams must stay cheap
+BULK_BUFFER = 256 * 1024  # and grows when a read fills it (cp, logs, build contexts)
 DRAIN_LIMIT = 1 << 20
 DRAIN_SECONDS = 2.0
 
@@ -51,6 +52,13 @@ class Stream:
         self.buf = bytearray()
         self.scratch = bytearray(BUFFER)
         self.view = memoryview(self.scratch)
+
+    def _recv(self, limit: int | None = None) -> int:
+        got = self.sock.recv_into(self.scratch, limit or len(self.scratch))
+        if got == len(self.scratch) and got < BULK_BUFFER:
+            self.scratch = bytearray(BULK_BUFFER)  # a bulk transfer: fewer, larger reads and writes
+            self.view = memoryview(self.scratch)
+        return got
 
     def read_head(self) -> bytes | None:
         """The next message head, or None when the peer closed between messages."""
@@ -84,10 +92,11 @@ class Stream:
             del self.buf[:take]
             count -= take
         while count:
-            got = self.sock.recv_into(self.scratch, min(count, BUFFER))
+            view = self.view
+            got = self._recv(min(count, len(self.scratch)))
             if not got:
                 raise Closed("closed in the middle of a body")
-            dst.sendall(self.view[:got])
+            dst.sendall(view[:got])
             count -= got
 
     def forward_chunked(self, dst: socket.socket, scanner: ChunkedScanner, limit: int | None = None) -> bytes:
@@ -101,16 +110,17 @@ class Stream:
                 collected += self.buf[:used]
             del self.buf[:used]
         while not scanner.done and (limit is None or len(collected) <= limit):
-            got = self.sock.recv_into(self.scratch)
+            scratch, view = self.scratch, self.view
+            got = self._recv()
             if not got:
                 raise Closed("closed in the middle of a chunked body")
-            used = scanner.feed(self.scratch, 0, got)
+            used = scanner.feed(scratch, 0, got)
             if limit is None:
-                dst.sendall(self.view[:used])
+                dst.sendall(view[:used])
             else:
-                collected += self.view[:used]
+                collected += view[:used]
             if used < got:
-                self.buf += self.view[used:got]
+                self.buf += view[used:got]
         return bytes(collected)
 
     def forward_to_eof(self, dst: socket.socket) -> None:
@@ -118,10 +128,11 @@ class Stream:
             dst.sendall(self.buf)
             self.buf.clear()
         while True:
-            got = self.sock.recv_into(self.scratch)
+            view = self.view
+            got = self._recv()
             if not got:
                 return
-            dst.sendall(self.view[:got])
+            dst.sendall(view[:got])
 
 
 def _shut(sock: socket.socket | None, how: int) -> None:
@@ -152,6 +163,7 @@ class Connection:
         self.inbound = Stream(client)
         self.pending: queue.Queue = queue.Queue()  # request heads the daemon has yet to answer
         self.outcome: queue.Queue = queue.Queue()  # "complete", "switched" or "closed", one per request
+        self.outbound: Stream | None = None
         self.responder: threading.Thread | None = None
         self.pids: list[int] | None = None
 
@@ -194,14 +206,25 @@ class Connection:
                     return
             if not self._connect():
                 return
-            self.pending.put(request)
-            self.upstream.sendall(head + body)
-            self._forward_body(request, len(body), scanner)
-            outcome = self.outcome.get()
+            if request.body == "none" and self.responder is None:
+                # No body to send alongside: this thread reads the answer itself (the hot path, one thread).
+                self.upstream.sendall(head)
+                outcome = self._respond(request)
+                if outcome == "switched":
+                    self.responder = threading.Thread(target=self._pump_out, daemon=True)
+                    self.responder.start()
+            else:
+                # A body goes up while the answer may already come down (100-continue, early errors).
+                self._start_responder()
+                self.pending.put(request)
+                self.upstream.sendall(head + body)
+                self._forward_body(request, len(body), scanner)
+                outcome = self.outcome.get()
             if outcome == "switched":
                 self.inbound.forward_to_eof(self.upstream)
                 _shut(self.upstream, socket.SHUT_WR)
                 self.responder.join()
+                self.responder = None
                 return
             if outcome == "closed":
                 return
@@ -240,9 +263,13 @@ class Connection:
             self._refuse(502, "Bad Gateway", f"wingman-run guard: cannot reach the Docker daemon at {self.upstream_path}: {exc.strerror or exc}")
             return False
         self.upstream = upstream
-        self.responder = threading.Thread(target=self._responses, daemon=True)
-        self.responder.start()
+        self.outbound = Stream(upstream)
         return True
+
+    def _start_responder(self) -> None:
+        if self.responder is None:
+            self.responder = threading.Thread(target=self._responses, daemon=True)
+            self.responder.start()
 
     def _refuse(self, status: int, reason: str, message: str) -> None:
         """Answer without forwarding, then close: the rest of the request is read and dropped, so the client sees the answer."""
@@ -261,50 +288,98 @@ class Connection:
 
     # -- daemon -> client
 
+    def _respond(self, request: RequestHead) -> str:
+        """Forward the answer to one request: "complete", "switched" (raw bytes from here) or "closed"."""
+        outbound = self.outbound
+        while True:
+            head = outbound.read_head()
+            if head is None:
+                _shut(self.client, socket.SHUT_WR)
+                return "closed"
+            response = parse_response_head(head, request.method)
+            self.client.sendall(head)
+            if not response.interim:
+                break
+        if response.switches:
+            return "switched"
+        if response.body == "length":
+            outbound.forward_length(self.client, response.length)
+        elif response.body == "chunked":
+            outbound.forward_chunked(self.client, ChunkedScanner())
+        if response.closes:
+            _shut(self.client, socket.SHUT_WR)
+            return "closed"
+        return "complete"
+
+    def _pump_out(self) -> None:
+        """After a switch: the daemon's raw bytes to the client until it closes its side."""
+        try:
+            self.outbound.forward_to_eof(self.client)
+        except Exception:  # noqa: BLE001 - a broken stream ends the connection, both ways
+            _shut(self.upstream, socket.SHUT_RDWR)
+        _shut(self.client, socket.SHUT_WR)
+
     def _responses(self) -> None:
-        outbound = Stream(self.upstream)
         try:
             while True:
                 request = self.pending.get()
                 if request is None:
                     return
-                while True:
-                    head = outbound.read_head()
-                    if head is None:
-                        self.outcome.put("closed")
-                        _shut(self.client, socket.SHUT_WR)
-                        return
-                    response = parse_response_head(head, request.method)
-                    self.client.sendall(head)
-                    if not response.interim:
-                        break
-                if response.switches:
-                    self.outcome.put("switched")
-                    outbound.forward_to_eof(self.client)
-                    _shut(self.client, socket.SHUT_WR)
+                outcome = self._respond(request)
+                self.outcome.put(outcome)
+                if outcome == "switched":
+                    self._pump_out()
                     return
-                if response.body == "length":
-                    outbound.forward_length(self.client, response.length)
-                elif response.body == "chunked":
-                    outbound.forward_chunked(self.client, ChunkedScanner())
-                if response.closes:
-                    self.outcome.put("closed")
-                    _shut(self.client, socket.SHUT_WR)
+                if outcome == "closed":
                     return
-                self.outcome.put("complete")
         except Exception:  # noqa: BLE001 - a broken response ends the connection, both ways
             self.outcome.put("closed")
             _shut(self.client, socket.SHUT_RDWR)
             _shut(self.upstream, socket.SHUT_RDWR)
 
 
+class Workers:
+    """Threads kept waiting for connections: starting a thread costs more than a docker ping.
+
+    Every connection gets a thread of its own at once (a long `logs -f` never
+    makes another call wait); finished threads wait for the next one, up to SPARE.
+    """
+
+    SPARE = 8
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.idle = 0
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self.lock:
+            if self.idle:
+                self.idle -= 1  # reserved for this job
+            else:
+                threading.Thread(target=self._work, daemon=True).start()
+        self.queue.put(job)
+
+    def _work(self) -> None:
+        while True:
+            job = self.queue.get()
+            try:
+                job()
+            except Exception:  # noqa: BLE001 - a connection's failure is its own
+                pass
+            with self.lock:
+                if self.idle >= self.SPARE:
+                    return
+                self.idle += 1
+
+
 def serve(listener: socket.socket, upstream_path: str, decide: Decider,
           chain: Callable[[socket.socket], list[int]], engine_sockets: tuple[str, ...] = ()) -> None:
-    """Accept connections forever, one thread each."""
+    """Accept connections forever, each on a thread of its own."""
+    workers = Workers()
     while True:
         try:
             client, _ = listener.accept()
         except InterruptedError:
             continue
-        connection = Connection(client, upstream_path, decide, chain, engine_sockets)
-        threading.Thread(target=connection.run, daemon=True).start()
+        workers.submit(Connection(client, upstream_path, decide, chain, engine_sockets).run)

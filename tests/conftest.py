@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -53,8 +54,11 @@ def fixtures_intact(engine):
 
 @pytest.fixture()
 def wingman_home(tmp_path, monkeypatch):
-    """An isolated audit log, runtime and config directory, and a clean environment."""
-    home = tmp_path / "wm"
+    """An isolated audit log, runtime and config directory, and a clean environment.
+
+    Under /tmp rather than pytest's deep tmp_path: a session's sockets live in its
+    runtime directory, and a Unix socket path must stay under about 100 bytes."""
+    home = Path(tempfile.mkdtemp(prefix="wm-", dir="/tmp"))
     (home / "config").mkdir(parents=True)
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DOCKER_", "WINGMAN_")) and k not in ("BASH_ENV", "ZDOTDIR", "ENV")}
@@ -63,7 +67,9 @@ def wingman_home(tmp_path, monkeypatch):
         WINGMAN_RUNTIME_DIR=str(home / "run"),
         WINGMAN_CONFIG_DIR=str(home / "config"),
     )
-    return Home(home, env)
+    yield Home(home, env)
+    subprocess.run(["chmod", "-R", "u+w", str(home)], capture_output=True)  # sessions leave read-only dirs
+    shutil.rmtree(home, ignore_errors=True)
 
 
 class Home:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 import time
 import uuid
 from datetime import datetime, timezone
@@ -42,16 +43,53 @@ def new_event_id(session: str) -> str:
 def append(path: Path, event: dict) -> None:
     """Append one event as one line; raises OSError if it cannot be written."""
     line = (json.dumps(event, ensure_ascii=True, separators=(",", ":")) + "\n").encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # serialises long lines between Python writers
-        view = memoryview(line)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-    finally:
-        os.close(fd)
+    with _OPEN_LOCK:
+        writer = _WRITERS.get(str(path))
+        if writer is None:
+            writer = _WRITERS[str(path)] = _Writer(Path(path))
+    writer.write(line)
+
+
+class _Writer:
+    """One O_APPEND descriptor per log, kept open (the broker writes every line of its session).
+
+    Reopened when the file it points at is no longer the one at the path (moved or
+    deleted): a line written to an unlinked file would be a line lost.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lock = threading.Lock()
+        self.fd: int | None = None
+
+    def _current_fd(self) -> int:
+        if self.fd is not None:
+            try:
+                if os.stat(self.path).st_ino == os.fstat(self.fd).st_ino:
+                    return self.fd
+            except FileNotFoundError:
+                pass
+            os.close(self.fd)
+            self.fd = None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        return self.fd
+
+    def write(self, line: bytes) -> None:
+        with self.lock:
+            fd = self._current_fd()
+            fcntl.flock(fd, fcntl.LOCK_EX)  # serialises long lines between processes
+            try:
+                view = memoryview(line)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+_WRITERS: dict[str, _Writer] = {}
+_OPEN_LOCK = threading.Lock()
 
 
 def decision_event(*, session: str, layer: str, argv, cwd: str, verdict: str, rule: str,

@@ -26,18 +26,10 @@ __WINGMAN_LONG_WAIT=@LONG_WAIT@
 # The session's stubs: a command that reaches one by PATH is judged there, on its real argv.
 __WINGMAN_STUBS=@STUBS_DIR@
 __WINGMAN_USER_BASH_ENV=@USER_BASH_ENV@
-# Whole text worth a policy decision: it names a guarded program or touches the hooks.
-__WINGMAN_JUDGE=@JUDGE_RE@
-# Whole text that may run commands nobody can read up front (eval, source, . FILE).
-__WINGMAN_WATCH=@WATCH_RE@
-# The words that send one command to the policy core, when every command is checked,
-# and the same as one glob (with the hook's own names): the trap's whole cost for most commands.
-__WINGMAN_WORDS=@WORDS@
-__WINGMAN_ALL_PATTERN=@WORDS_PATTERN@
 # Quotes and backslashes, dropped before matching: d\ocker, "docker".
 __WINGMAN_QUOTES='[\"'\''\\]'
 \builtin readonly __WINGMAN_SESSION __WINGMAN_PORT __WINGMAN_SECRET __WINGMAN_LONG_WAIT __WINGMAN_STUBS \
-  __WINGMAN_USER_BASH_ENV __WINGMAN_JUDGE __WINGMAN_WATCH __WINGMAN_WORDS __WINGMAN_ALL_PATTERN __WINGMAN_QUOTES
+  __WINGMAN_USER_BASH_ENV __WINGMAN_QUOTES
 # A nested shell that loses these loses its hooks.
 \builtin readonly BASH_ENV ZDOTDIR 2>/dev/null
 
@@ -75,7 +67,33 @@ if [[ $- != *i* ]]; then
     __WINGMAN_PLAIN=${__WINGMAN_TEXT//$__WINGMAN_QUOTES/}
     # Every line starts after a newline and a blank: the patterns skip comment lines.
     __WINGMAN_PLAIN=$'\n '${__WINGMAN_PLAIN//$'\n'/$'\n' }
+    # Most text holds no guarded name, no eval and nothing that touches the hooks:
+    # one glob says so, before any regex is compiled.
+    __WINGMAN_PREFILTER=@PREFILTER@
+    if [[ $__WINGMAN_SCOPE != stdin && $__WINGMAN_PLAIN != $__WINGMAN_PREFILTER ]] &&
+      ! \builtin compgen -A function >/dev/null 2>&1; then
+      \builtin unset __WINGMAN_PLAIN __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_DYNAMIC __WINGMAN_LONG __WINGMAN_PREFILTER
+      if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi
+      \builtin return 0
+    fi
   fi
+fi
+
+# =============================================================================
+# What a shell that goes on needs (read only here: most shells never get this far).
+# =============================================================================
+
+# Whole text worth a policy decision: it names a guarded program or touches the hooks.
+__WINGMAN_JUDGE=@JUDGE_RE@
+# Whole text that may run commands nobody can read up front (eval, source, . FILE).
+__WINGMAN_WATCH=@WATCH_RE@
+# The words that send one command to the policy core, when every command is checked,
+# and the same as one glob (with the hook's own names): the trap's whole cost for most commands.
+__WINGMAN_WORDS=@WORDS@
+__WINGMAN_ALL_PATTERN=@WORDS_PATTERN@
+\builtin readonly __WINGMAN_JUDGE __WINGMAN_WATCH __WINGMAN_WORDS __WINGMAN_ALL_PATTERN
+
+if [[ $__WINGMAN_SCOPE != interactive ]]; then
   if [[ $__WINGMAN_SCOPE == stdin || ( -z $__WINGMAN_LONG && $__WINGMAN_PLAIN =~ $__WINGMAN_WATCH ) ]] ||
     \builtin compgen -A function >/dev/null 2>&1; then
     __WINGMAN_DYNAMIC=1

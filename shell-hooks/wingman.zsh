@@ -26,6 +26,8 @@ if [[ -z ${__WINGMAN_SESSION-} ]]; then
   # and the same as one glob (with the hook's own names): the trap's whole cost for most commands.
   \builtin typeset -gr __WINGMAN_WORDS=@WORDS@
   \builtin typeset -gr __WINGMAN_ALL_PATTERN=@WORDS_PATTERN_ZSH@
+  # All text either first-look regex could match (and more), as one glob.
+  \builtin typeset -gr __WINGMAN_PREFILTER=@PREFILTER_ZSH@
   # Quote and backslash characters, dropped before matching: d\ocker, "docker".
   \builtin typeset -gr __WINGMAN_QUOTES='[\\"'\'']'
   # Where the user's own startup files live (their .zshenv may move it).
@@ -87,6 +89,12 @@ if [[ ! -o interactive ]]; then
     __WINGMAN_PLAIN=${__WINGMAN_TEXT//$~__WINGMAN_QUOTES/}
     # Every line starts after a newline and a blank: the patterns skip comment lines.
     __WINGMAN_PLAIN=$'\n '${__WINGMAN_PLAIN//$'\n'/$'\n' }
+  fi
+  # Most text holds no guarded name, no eval and nothing that touches the hooks:
+  # one glob says so, before any regex is compiled (or zsh/regex loaded).
+  if [[ $__WINGMAN_SCOPE != stdin && -z $__WINGMAN_LONG && $__WINGMAN_PLAIN != $~__WINGMAN_PREFILTER ]]; then
+    \builtin unset __WINGMAN_PLAIN __WINGMAN_TEXT __WINGMAN_DYNAMIC __WINGMAN_LONG
+    \builtin return 0
   fi
   if [[ $__WINGMAN_SCOPE != stdin && ( -n $__WINGMAN_LONG || ! $__WINGMAN_PLAIN =~ $__WINGMAN_WATCH ) ]]; then
     __WINGMAN_DYNAMIC=

@@ -26,21 +26,34 @@ REQUEST_SECONDS = FIRST_ANSWER_SECONDS
 
 
 class Channel:
-    """One client connection, as the handlers see it: send pairs, notice when the client left."""
+    """One client connection, as the handlers see it: send pairs, notice when the client left.
+
+    Pairs are sent together with the last one (`exit`), in one write; once a
+    verdict is held for a human (`hold`), each goes out as it comes, so that the
+    approval's progress is seen while it waits.
+    """
 
     def __init__(self, sock: socket.socket):
         self.sock = sock
         self._lock = threading.Lock()
+        self._pending = bytearray()
+        self._streaming = False
         self.gone = False
 
     def send(self, kind: str, value: str = "") -> None:
         if self.gone:
             return
-        try:
-            with self._lock:
-                self.sock.sendall(answer(kind, value))
-        except OSError:
-            self.gone = True
+        with self._lock:
+            self._pending += answer(kind, value)
+            if kind == "hold":
+                self._streaming = True
+            if not (self._streaming or kind == "exit"):
+                return
+            try:
+                self.sock.sendall(self._pending)
+            except OSError:
+                self.gone = True
+            self._pending.clear()
 
     def client_left(self) -> bool:
         """True once the client closed its end (Ctrl-C in the shell that waits, a killed stub)."""
@@ -174,6 +187,8 @@ class BrokerServer:
             if not hmac.compare_digest(secret.encode(), self.secret.encode()):
                 return  # not ours: not a word
             conn.settimeout(None)
+            if conn.family == socket.AF_INET:
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             channel = Channel(conn)
             try:
                 status = self.handle(verb, args, channel)

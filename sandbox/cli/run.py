@@ -15,7 +15,7 @@ from ..policy.profile import ProfileError
 from ..session.profiles import resolve
 from ..assistants.setup import AssistantSetupError
 from ..assistants.setup import prepare as prepare_assistant
-from ..broker import start_broker
+from ..broker.start import start_broker
 from ..hooks.setup import arm_shell_hooks
 from ..session.isolation import IsolationUnavailable, isolate
 from ..session.launch import create, find_bash, scrubbed_environment

@@ -20,7 +20,7 @@ from ..policy import Decision, Policy, Verdict, decide_argv, decide_text
 from ..policy.context import Context
 from ..policy.engine import program_name
 from ..policy.shell import Unparsable, only_defines_functions, parse_commands
-from .setup import WATCH_PATTERN, hook_view, judge_pattern, python_pattern
+from .patterns import WATCH_PATTERN, hook_view, judge_pattern, python_pattern
 
 SCOPES = ("script", "command")
 # Words the shell never looks up as a function: a stand-in by that name would not run.

@@ -26,7 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from goals import report  # noqa: E402
 
-from sandbox.broker import start_broker  # noqa: E402
+try:
+    from sandbox.broker.start import start_broker  # noqa: E402
+except ImportError:
+    from sandbox.broker import start_broker  # noqa: E402
 from sandbox.guard.launch import start_guard, stop_guard  # noqa: E402
 from sandbox.session.record import Session  # noqa: E402
 

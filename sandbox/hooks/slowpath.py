@@ -68,6 +68,8 @@ def plan(shell: str, scope: str, text: str, policy: Policy, ctx: Context,
         watched = bool(_WATCH.search(view))
         if not watched and not _JUDGE.search(view):
             return HookPlan(Decision.combine([]), gate=False, argv=[shell, "-c", text], words="")
+    # A quoted or backslashed name (\docker) is a way around the user's aliases: the hook judges it itself.
+    stubbed = frozenset(p for p in stubbed if not re.search(r"[\\\\'\"]" + re.escape(p), text))
     decision = decide_text(text, policy, ctx, deferred=stubbed if scope == "command" else frozenset())
     argv = deciding_argv(decision, shell, text)
     tampers = any(f.rule == TAMPER_RULE for f in decision.findings)

@@ -29,6 +29,12 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test]'
 
+echo "== assistant CLIs (Claude Code, Codex, Gemini CLI, from npm)"
+if ! command -v npm >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+bash tests/assistants.sh install
+
 # One id names and labels every object this run makes on the engine, so runs
 # sharing an engine (or a developer's own containers) never meet.
 export WINGMAN_TEST_RUN=${WINGMAN_TEST_RUN:-wt$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')}

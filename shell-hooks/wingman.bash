@@ -13,6 +13,13 @@
 # `bash -x` traces the user's commands, not this file's.
 { __WINGMAN_XTRACE=${-//[^x]/}; \builtin set +x; } 2>/dev/null
 
+# Read twice in one shell (a snapshot or a script sourcing it): it is in force already.
+# Only this file makes the value read-only and unexported; one from the environment is not that.
+if [[ ${__WINGMAN_SESSION@a} == r && $__WINGMAN_SESSION == @SESSION@ ]]; then
+  if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi
+  \builtin return 0
+fi
+
 # The session's own stubs are bash scripts too: they are the guard, not guarded.
 if [[ $- != *[ic]* && ( $0 == @STUB_DOCKER@ || $0 == @STUB_COMPOSE@ || $0 == @STUB_PODMAN@ ) ]]; then
   if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi

@@ -10,7 +10,7 @@
 # Session values, baked in (once per shell): the session cannot move them.
 # =============================================================================
 
-if [[ -z ${__WINGMAN_SESSION-} ]]; then
+if [[ ${(t)__WINGMAN_SESSION} != *readonly* || ${(t)__WINGMAN_SESSION} == *export* ]]; then
   \builtin typeset -gr __WINGMAN_SESSION=@SESSION@
   \builtin typeset -gr __WINGMAN_PORT=@PORT@
   \builtin typeset -gr __WINGMAN_SECRET=@SECRET@

@@ -175,3 +175,18 @@ def _raw_answer(address, secret: str) -> bytes:
         while chunk := sock.recv(4096):
             data += chunk
         return data
+
+
+def test_the_hook_read_twice_costs_nothing_and_stays_in_force(session, tmp_path, fixtures_intact, engine):
+    """A snapshot or script that sources the hook again: no errors, no second arming, checks still on."""
+    again = tmp_path / "again.sh"
+    again.write_text('hook=$(env | grep "^BASH_EN" | cut -d= -f2)\nsource "$hook"; source "$hook"\necho sourced\n')
+    result = run(session, "bash", "-c", names.apply(f"source {again}; /usr/bin/docker stop victim; echo after=$?"))
+    assert result.stdout == "sourced\nafter=1\n", result.stderr
+    assert "readonly" not in result.stderr
+    assert names.apply("wingman-run: refused: /usr/bin/docker stop victim") in result.stderr
+    # The same name set in the environment is not the hook's own: the next shell arms as usual.
+    spoofed = session.run(["env", f"__WINGMAN_SESSION={session.id}", "bash", "-c",
+                           names.apply("/usr/bin/docker stop victim; echo after=$?")], capture_output=True, text=True)
+    assert "wingman-run: refused:" in spoofed.stderr and spoofed.stdout == "after=1\n"
+    assert engine.snapshot() == fixtures_intact

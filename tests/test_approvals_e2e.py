@@ -158,3 +158,17 @@ def test_ctrl_c_while_waiting_refuses(wingman_home, wingman_server, target, tmp_
     assert container_state(target) == "running"
     decision = next(e for e in wingman_home.events() if e["event"] == "decision")
     assert decision["approval"]["status"] == "CANCELLED" and decision["exit"] == 1
+
+
+def test_approved_once_at_the_stub_the_guard_asks_nothing_more(wingman_home, wingman_server, tmp_path):
+    """Behind isolation, a system prune is five API calls under other rules: the one approval covers them."""
+    wingman_server.decide_when_pending("approve", decided_by="dana")
+    only_ours = f"label={names.unique('prune-scope')}"  # prunes nothing that anybody has
+    result = wingman_home.run("--profile", _profile(tmp_path), "--", "docker", "system", "prune", "-f", "--volumes",
+                              "--filter", only_ours, env=_env(wingman_server))
+    assert result.returncode == 0, result.stderr
+    assert len(wingman_server.requests()) == 1
+    guard = [e for e in wingman_home.events() if e["event"] == "decision" and e["layer"] == "guard"]
+    assert {e["rule"] for e in guard} >= {"docker.container.prune", "docker.network.prune", "docker.image.prune",
+                                          "docker.volume.prune"}
+    assert all(e["approval"]["status"] == "GRANTED" for e in guard), guard

@@ -1,17 +1,18 @@
 """Approvals held by running processes: one decision per action, across layers.
 
 When the stub runs a docker command a human approved, the API calls that
-command makes reach the guard; they pass for the approved rules (any rule of
-a compose project, whose containers, volumes and networks the CLI names by
-id) while that process runs. Pids are as the session's processes see them.
+command makes reach the guard; they pass for the approved rules, and for the
+calls those rules are made of (guard.mapping.COVERED_BY: a system prune is
+five prunes, a compose down stops and removes containers, networks and
+volumes, which the CLI names by id), while that process runs. Pids are as
+the session's processes see them.
 """
 
 from __future__ import annotations
 
 import threading
 
-COMPOSE_PREFIX = "docker.compose."
-DOCKER_PREFIX = "docker."
+from ..guard.mapping import COVERED_BY
 
 
 class ProcessGrants:
@@ -41,6 +42,4 @@ class ProcessGrants:
 
 
 def _covers(approved: frozenset[str], rule: str) -> bool:
-    if rule in approved:
-        return True
-    return rule.startswith(DOCKER_PREFIX) and any(r.startswith(COMPOSE_PREFIX) for r in approved)
+    return rule in approved or any(whole in approved for whole in COVERED_BY.get(rule, ()))

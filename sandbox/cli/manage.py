@@ -5,6 +5,9 @@
     wingman-sandbox profiles
     wingman-sandbox approvals [--session ID] [--json]
     wingman-sandbox rules [--profile P]
+    wingman-sandbox monitor [--since T] [--until T] [--audit PATH] [--json]
+    wingman-sandbox doctor [--profile P] [--json]
+    wingman-sandbox sessions [--prune]
 """
 
 from __future__ import annotations
@@ -230,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--profile")
     rules.add_argument("--all", action="store_true", help="list every rule")
     rules.set_defaults(run=cmd_rules)
+    from ..monitor.command import add_parser as add_monitor
+
+    add_monitor(sub)
     return parser
 
 

@@ -24,6 +24,7 @@ from ..assistants.names import ADAPTERS as ASSISTANT_NAMES
 from ..session.spawn import resolve_command, run
 from ..stub.generate import write_stubs
 from ..guard.launch import stop_guard
+from ..monitor.launch import start_monitor, stop_monitor
 
 USAGE = """usage: wingman-run [--profile NAME|PATH] [--assistant NAME] [--] COMMAND [ARGS...]
 
@@ -139,6 +140,7 @@ def main(args: list[str] | None = None) -> None:
     if approvals is not None:
         approvals.save(session)
     server, broker = start_broker(session, approvals.settings.timeout_seconds if approvals else 0)
+    monitor = start_monitor(session)  # the daemon's events against the audit log, until the command ends
     guard = None
     try:
         # docker and docker-compose always (even absent: a later install must not slip past); podman where it exists.
@@ -159,6 +161,7 @@ def main(args: list[str] | None = None) -> None:
         status = run(argv, env)
     finally:
         stop_guard(guard)
+        stop_monitor(monitor)
         server.close()
     raise SystemExit(status)
 

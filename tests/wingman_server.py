@@ -7,8 +7,11 @@ pending request. Its validator is our own simplified stand-in for Wingman's
 content check: the ten sections must each be a header at the start of a line
 with real content under it.
 
+It also keeps Wingman's claims ledger (`POST /log_claim`, `{"claim", "worker_id"}`
+in, `{"status": "logged", "entry": ...}` out, no key, 400 without a claim).
+
 Extra endpoints under /_test/ let a test steer it: decide, expire, quarantine,
-list what was filed, and misbehave (500s, a body that is not JSON, JSON of the
+list what was filed and the claims logged, and misbehave (500s, a body that is not JSON, JSON of the
 wrong shape, slow answers).
 
     python3 tests/wingman_server.py --port-file FILE [--request-key K] [--read-key K]
@@ -91,6 +94,7 @@ class State:
         self.quarantined: dict[str, str] = {}
         self.mode = {"mode": "normal", "scope": "all", "delay": 0.0, "auto_approve": False}
         self.seen_headers: list[dict] = []
+        self.claims: list[dict] = []
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -164,6 +168,9 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_test/headers":
             with self.state.lock:
                 return self._send(200, {"headers": self.state.seen_headers})
+        if path == "/_test/claims":
+            with self.state.lock:
+                return self._send(200, {"claims": list(self.state.claims)})
         self._remember_headers()
         if path == "/approvals/pending":
             if not self._authorized("read"):
@@ -192,6 +199,8 @@ class Handler(BaseHTTPRequestHandler):
         self._remember_headers()
         if path == "/approvals/request":
             return self._file_request(body)
+        if path == "/log_claim":
+            return self._log_claim(body)
         match = re.fullmatch(r"/approvals/([^/]+)/(approve|reject)", path)
         if match:
             if not self._authorized("decide"):
@@ -246,6 +255,16 @@ class Handler(BaseHTTPRequestHandler):
         record = self._store(worker_id, task_name, instruction, risk["risk_level"], risk["risk_reason"], "PENDING")
         return self._send(200, {"needs_approval": True, "status": "PENDING", "request": record, "risk": risk,
                                 "validation": validation})
+
+    def _log_claim(self, body: dict):
+        """Wingman's claims ledger: no key, 400 without a claim, the entry echoed back."""
+        if "claim" not in body:
+            return self._send(400, {"error": "Missing 'claim' field"})
+        entry = {"timestamp": datetime.now().isoformat(), "worker_id": body.get("worker_id", "unknown"),
+                 "claim": body.get("claim"), "status": "PENDING_VERIFICATION"}
+        with self.state.lock:
+            self.state.claims.append(entry)
+        return self._send(200, {"status": "logged", "entry": entry})
 
     def _store(self, worker_id, task_name, instruction, risk_level, risk_reason, status) -> dict:
         record = {

@@ -236,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ..monitor.command import add_parser as add_monitor
 
     add_monitor(sub)
+    from ..doctor.command import add_parser as add_doctor
+
+    add_doctor(sub)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""wingman-sandbox doctor: the acceptance vectors tried for real on the user's machine."""

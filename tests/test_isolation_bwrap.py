@@ -43,7 +43,8 @@ def user_session(engine):
 def inside(session, script: str, user: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
     """Run a shell script in the isolated session, as the launcher would start its command."""
     argv, note = isolate(["/bin/sh", "-c", script], session, "required", environ={"PATH": PATH, "HOME": os.path.expanduser("~")})
-    assert argv[0].endswith("bwrap") and note is None
+    assert os.path.basename(argv[0]) == "env" and argv[1] == "--ignore-signal=INT,QUIT,TERM,HUP"
+    assert argv[2].endswith("bwrap") and note is None
     env = {"PATH": PATH, "HOME": "/tmp", "WINGMAN_SESSION_DIR": session.dir}
     return subprocess.run(as_user(argv, user), capture_output=True, text=True, timeout=timeout, env=env, cwd="/tmp")
 
@@ -199,6 +200,9 @@ def test_bwrap_argv_order():
     # The session directory before the guard's bind (which lies over it), hidden paths before the guard too.
     assert argv.index("--ro-bind") < argv.index("--tmpfs") < argv.index("/run/user/1/docker.sock") < argv.index("/s/docker.sock")
     assert argv[-3:] == ["--", "cmd", "a"] and "--cap-drop" in argv and "--die-with-parent" in argv
+    # Signals: bwrap ignores them (it would die and take the session with it), the command gets them back.
+    assert argv[:3] == ["env", "--ignore-signal=INT,QUIT,TERM,HUP", "bwrap"]
+    assert argv[-6:-3] == ["--", "env", "--default-signal=INT,QUIT,TERM,HUP"]
 
 
 def test_macos_profile_denies_every_engine_socket_and_lets_the_guard_through():

@@ -51,11 +51,17 @@ def bwrap_works(bwrap: str) -> str | None:
     return None
 
 
+# Ctrl-C reaches the whole foreground group, bwrap included; the launcher passes TERM and HUP on.
+RELAYED_SIGNALS = "INT,QUIT,TERM,HUP"
+
+
 def bwrap_argv(bwrap: str, command: list[str], session_dir: str, guarded: list[str], hidden: list[str],
-               hidden_dirs: list[str], cwd: str) -> list[str]:
+               hidden_dirs: list[str], cwd: str, env_program: str = "env") -> list[str]:
     """The bubblewrap command line. Pure: paths in, argv out (paths already resolved, existing)."""
     argv = [
-        bwrap,
+        # bwrap neither passes signals on nor survives them (and --die-with-parent then kills the
+        # session with SIGKILL): it ignores them, and the command gets them back, by default.
+        env_program, f"--ignore-signal={RELAYED_SIGNALS}", bwrap,
         "--bind", "/", "/",            # the user's files stay as they are, writable
         "--dev-bind", "/dev", "/dev",  # terminals, /dev/null, /dev/shm
         "--unshare-pid", "--proc", "/proc",  # /proc/1/root no longer leads out of the sandbox
@@ -70,7 +76,7 @@ def bwrap_argv(bwrap: str, command: list[str], session_dir: str, guarded: list[s
     guard = str(Path(session_dir) / GUARD_SOCKET)
     for path in guarded:
         argv += ["--bind", guard, path]
-    argv += ["--chdir", cwd, "--", *command]
+    argv += ["--chdir", cwd, "--", "env", f"--default-signal={RELAYED_SIGNALS}", "--", *command]
     return argv
 
 
@@ -124,7 +130,8 @@ def isolate(command: list[str], session, profile_setting: str | None,
             raise IsolationUnavailable(f"isolation is required by the profile, and {reason}; nothing was started")
         return command, (f"wingman-run: warning: no OS isolation ({reason}); open until it is on: {OPEN_ROWS}."
                          " Set isolation: required in the profile to refuse such sessions.")
-    argv = bwrap_argv(bwrap, command, session.dir, guarded, hidden, hidden_dirs, os.getcwd())
+    argv = bwrap_argv(bwrap, command, session.dir, guarded, hidden, hidden_dirs, os.getcwd(),
+                      shutil.which("env") or "/usr/bin/env")
     note = ("wingman-run: warning: " + "; ".join(warnings)) if warnings else None
     if note and setting == "required":
         raise IsolationUnavailable(f"isolation is required by the profile, and {'; '.join(warnings)}; nothing was started")

@@ -32,10 +32,45 @@ def run_forwarding(argv: list[str], env: dict[str, str], *, ignore_interrupt: bo
 
 
 def _pass_on(child: subprocess.Popen, sig: int) -> None:
+    pass_on(child.pid, sig)
+
+
+def pass_on(pid: int, sig: int) -> None:
+    """Signal the session's command: through the isolation wrapper, which ignores signals, to what it runs."""
+    for target in _through_wrappers(pid):
+        try:
+            os.kill(target, sig)
+        except ProcessLookupError:
+            pass
+
+
+# The isolation wrapper's processes (outside the sandbox, and its init inside).
+_WRAPPERS = frozenset({"bwrap"})
+
+
+def _through_wrappers(pid: int, depth: int = 0) -> list[int]:
+    if depth > 4 or _name(pid) not in _WRAPPERS:
+        return [pid]
+    children = _children(pid)
+    if not children:
+        return [pid]
+    return [target for child in children for target in _through_wrappers(child, depth + 1)]
+
+
+def _name(pid: int) -> str:
     try:
-        child.send_signal(sig)
-    except ProcessLookupError:
-        pass
+        with open(f"/proc/{pid}/comm") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            return [int(word) for word in handle.read().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def die_like(status: int) -> None:

@@ -20,7 +20,7 @@ import termios
 import time
 import tty
 
-from .runner import FORWARDED, run_forwarding, shell_status
+from .runner import FORWARDED, pass_on, run_forwarding, shell_status
 
 CHUNK = 65536
 # Once the child has exited, a background process it left may still hold the
@@ -47,7 +47,9 @@ def run(argv: list[str], env: dict[str, str], *, use_pty: bool | None = None) ->
     if use_pty if use_pty is not None else at_terminal():
         return run_in_pty(argv, env)
     # No terminal (agents, CI, pipes): stdin, stdout and stderr pass through untouched.
-    return run_forwarding(argv, env, ignore_interrupt=False)
+    # Ctrl-C at the terminal reaches the command itself (same process group); the launcher,
+    # which holds the session's broker, stays to the end.
+    return run_forwarding(argv, env, ignore_interrupt=True)
 
 
 def run_in_pty(argv: list[str], env: dict[str, str], *, stdin_fd: int = 0, stdout_fd: int = 1) -> int:
@@ -146,10 +148,7 @@ class _Relay:
 
     def _pass_on(self, sig, _frame) -> None:
         if self.status is None:
-            try:
-                os.kill(self.pid, sig)
-            except ProcessLookupError:
-                pass
+            pass_on(self.pid, sig)
 
     def _reap(self) -> None:
         if self.status is not None:

@@ -190,3 +190,10 @@ def test_the_hook_read_twice_costs_nothing_and_stays_in_force(session, tmp_path,
                            names.apply("/usr/bin/docker stop victim; echo after=$?")], capture_output=True, text=True)
     assert "wingman-run: refused:" in spoofed.stderr and spoofed.stdout == "after=1\n"
     assert engine.snapshot() == fixtures_intact
+
+
+def test_a_refusal_names_objects_as_the_daemon_knows_them(session, engine):
+    missing = names.unique("never-made")
+    result = run(session, "bash", "-c", names.apply(f"docker stop {missing}; docker stop victim"))
+    assert f"touches:  container {missing}, no such container" in result.stderr
+    assert names.apply("touches:  container victim (id ") in result.stderr

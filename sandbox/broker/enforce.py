@@ -14,6 +14,7 @@ from typing import Callable, Sequence, TextIO
 
 from .. import audit
 from ..policy import Context, Decision, Policy, Verdict
+from ..policy.engine import program_name
 from ..policy.profile import policy_from
 from ..render import command_text, refusal
 from ..session.record import Session
@@ -67,7 +68,8 @@ def gate(session: Session, decision: Decision, *, layer: str, argv: Sequence[str
         return GateResult(False, event["id"], decision, approval)
     if not allowed:
         asked = approval.get("status") not in (None, "NO_BACKEND")
-        stream.write(refusal(decision, shown, why_refused=why_refused, profile=session.profile_name, asked=asked))
+        stream.write(refusal(decision, shown, why_refused=why_refused, profile=session.profile_name, asked=asked,
+                             targets=_daemon_objects(session, decision, argv, layer)))
         stream.flush()
     return GateResult(allowed, event["id"], decision, approval)
 
@@ -89,3 +91,15 @@ def _ask(session: Session, decision: Decision, *, layer: str, argv, cwd: str, sh
     from ..approvals.flow import ask  # imported only when a command is held: it pulls in the HTTP client
 
     return ask(session, decision, layer=layer, argv=argv, cwd=cwd, shown=shown, stream=stream, cancelled=cancelled)
+
+
+def _daemon_objects(session: Session, decision: Decision, argv: Sequence[str], layer: str):
+    """The objects a refused docker command names, as the daemon reports them (None: not a docker argv)."""
+    real = session.real.get("docker")
+    if layer == "guard" or not real or not decision.rule.startswith("docker.") or not argv:
+        return None  # the guard names objects as the daemon's API path does already
+    if program_name(argv[0]) not in ("docker", "podman"):
+        return None
+    from ..approvals.targets import touched_objects
+
+    return touched_objects(real, session.docker_env, ["docker", *argv[1:]])

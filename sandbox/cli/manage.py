@@ -122,6 +122,14 @@ def _row(event: dict) -> str:
         return f"(line {event.get('line')} of the log is not JSON: {event.get('raw', '')[:80]})"
     if event.get("event") == "exit":
         verdict, rule, shown = "", "", f"(exit of {event.get('id', '')[-12:]})"
+    elif event.get("event") == "unapproved":  # the monitor: a daemon event no decision let happen
+        closest = event.get("closest") or {}
+        verdict, rule = "UNAPPR", event.get("action", "")
+        shown = f"{event.get('object', '')} on {event.get('daemon', '')}" + (
+            f" (closest: {closest.get('layer')} {closest.get('approval') or closest.get('verdict')} "
+            f"`{closest.get('command', '')}`)" if closest else " (no decision names it)")
+    elif event.get("event") == "unwatched":
+        verdict, rule, shown = "GAP", "", f"{event.get('daemon', '')} {event.get('message', '')}"
     else:
         verdict, rule = event.get("verdict", ""), event.get("rule", "")
         shown = event.get("command") or command_text(event.get("argv", []))
@@ -207,6 +215,35 @@ def cmd_rules(opts) -> int:
     return 0
 
 
+def cmd_sessions(opts) -> int:
+    """Session directories: live ones (their broker answers), and dead ones that --prune removes."""
+    from ..session.cleanup import remove, sessions
+
+    found = sessions()
+    removed = 0
+    for entry in found:
+        if entry.live:
+            state = "live"
+        elif entry.users:
+            state = f"ended, still used by pid {', '.join(map(str, entry.users[:5]))}"
+        else:
+            state = "ended"
+        if opts.prune and not entry.live and not entry.users:
+            try:
+                remove(entry.path)
+                removed += 1
+                state = "ended, removed"
+            except OSError as exc:
+                state = f"ended, cannot remove ({exc.strerror})"
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.created))
+        print(f"{entry.id:24}  {when}  {state}")
+    if not found:
+        print("no session directories")
+    if opts.prune:
+        print(f"removed {removed}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wingman-sandbox", description="Look at what wingman-run decides and did.")
     parser.add_argument("--version", action="version", version=f"wingman-sandbox {__version__}")
@@ -239,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ..doctor.command import add_parser as add_doctor
 
     add_doctor(sub)
+    sessions = sub.add_parser("sessions", help="list session directories; --prune removes those of ended sessions")
+    sessions.add_argument("--prune", action="store_true", help="remove the directories no live session or process uses")
+    sessions.set_defaults(run=cmd_sessions)
     return parser
 
 

@@ -25,6 +25,7 @@ from ..session.spawn import resolve_command, run
 from ..stub.generate import write_stubs
 from ..guard.launch import stop_guard
 from ..monitor.launch import start_monitor, stop_monitor
+from ..session.cleanup import remove_if_unused
 
 USAGE = """usage: wingman-run [--profile NAME|PATH] [--assistant NAME] [--] COMMAND [ARGS...]
 
@@ -163,6 +164,8 @@ def main(args: list[str] | None = None) -> None:
         stop_guard(guard)
         stop_monitor(monitor)
         server.close()
+        # Kept while a process the session left running still uses it (its stubs, its cwd); prune removes it later.
+        remove_if_unused(session.dir)
     raise SystemExit(status)
 
 

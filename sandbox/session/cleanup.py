@@ -15,7 +15,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .layout import BROKER_SECRET, BROKER_SOCKET
+from .layout import APPROVAL_LEDGER, BROKER_SECRET, BROKER_SOCKET, SESSION_FILE
 from .record import runtime_root
 
 
@@ -58,12 +58,25 @@ def remove(directory: str | os.PathLike) -> None:
 
 
 def remove_if_unused(directory: str | os.PathLike) -> bool:
-    """At the session's end: remove the directory unless something still uses it. True when removed."""
+    """At the session's end: remove the directory unless something still uses it. True when removed.
+
+    A session that filed approval requests keeps its record and ledger (`wingman-sandbox approvals
+    --session ID` reads them); stubs, hooks, sockets and keys go. `sessions --prune` removes the rest."""
     pids = users(directory, exclude={os.getpid()})
     if pids is None or pids:
         return False
+    directory = Path(directory)
     try:
-        remove(directory)
+        if not (directory / APPROVAL_LEDGER).exists():
+            remove(directory)
+            return True
+        for entry in directory.iterdir():
+            if entry.name in (APPROVAL_LEDGER, SESSION_FILE):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                remove(entry)
+            else:
+                entry.unlink()
     except OSError:
         return False
     return True

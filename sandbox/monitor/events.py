@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # Actions the monitor asks the daemon for (the events API filters by action).
-# `create` and `oom` are not destructive: they tell later events apart.
-WATCHED_ACTIONS = ("create", "kill", "die", "stop", "destroy", "pause", "update", "rename", "oom",
+# `create`, `start` and `oom` are not destructive: they tell later events apart.
+WATCHED_ACTIONS = ("create", "start", "kill", "die", "stop", "destroy", "pause", "update", "rename", "oom",
                    "delete", "untag", "prune", "remove")
 
 DESTRUCTIVE = {

@@ -109,6 +109,8 @@ class Watcher:
         self.last_time = max(self.last_time or 0.0, event.time)
         if event.kind == "container" and event.action == "create":
             self._learn_auto_remove(event)
+        if event.kind == "container" and event.action == "start":
+            self._reported.pop((event.kind, event.id), None)  # running again: its next stop is a new act
         for line in self.tail.read_new():
             self.decisions.add(line)
         judgement = judge(event, self.history, self.decisions)

@@ -186,7 +186,7 @@ def _try_all(child: InsideSession, shell: str, objects: Objects, daemon, docker:
         if shell not in vector.shells:
             continue
         if vector.needs == "compose" and not compose:
-            rows.append(Row(vector.key, vector.title, vector.example(values), shell, "-", "n/a",
+            rows.append(Row(vector.key, vector.title, _shown(vector, values), shell, "-", "n/a",
                             "closed", True))
             continue
         rows.append(_try(child, shell, vector, values, objects, tail, isolated, scratch))

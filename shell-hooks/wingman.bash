@@ -63,7 +63,8 @@ if [[ $- != *i* ]]; then
     __WINGMAN_TEXT=${BASH_EXECUTION_STRING-}
   elif [[ $- != *s* && -f $0 && -r $0 && ${0##*/} != @(bash|sh|rbash) ]]; then
     __WINGMAN_SCOPE=script
-    \builtin read -r -d '' __WINGMAN_TEXT <"$0"
+    # mapfile reads a file in blocks; read -d '' goes a byte at a time.
+    \builtin mapfile -d '' -n 1 __WINGMAN_TEXT <"$0"
   else
     __WINGMAN_SCOPE=stdin  # the text arrives line by line: nothing to read up front
   fi

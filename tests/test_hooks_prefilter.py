@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sandbox.hooks.patterns import (
-    TAMPER_WORDS, WATCH_PATTERN, guarded_programs, hook_view, judge_pattern, prefilter, python_pattern,
+    TAMPER_WORDS, WATCH_PATTERN, FirstLook, guarded_programs, hook_view, judge_pattern, prefilter, python_pattern,
 )
 
 JUDGE = re.compile(python_pattern(judge_pattern()))
@@ -52,3 +52,21 @@ def test_everyday_text_is_passed_by_the_prefilter():
                                     "npm test", "python3 -m pytest -q tests/")]
     for shell in ("bash", "zsh"):
         assert glob_matches(shell, texts) == [False] * len(texts), shell
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXTS)
+def test_the_brokers_linear_first_look_agrees_with_the_regexes(text):
+    view = hook_view(text)
+    assert FirstLook()(text) == (bool(WATCH.search(view)), bool(JUDGE.search(view)))
+
+
+def test_the_first_look_is_linear_on_long_text():
+    import time
+
+    text = "".join(f"x_{i}=$(( {i} * 2 )); : \"$x_{i}\"\n" for i in range(4500))
+    look = FirstLook()
+    start = time.process_time()
+    assert look(text) == (False, False)
+    assert look(text + "docker ps\n") == (False, True)
+    assert time.process_time() - start < 0.5  # the regexes took seconds of CPU on such text

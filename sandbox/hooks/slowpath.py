@@ -20,7 +20,7 @@ from ..policy import Decision, Policy, Verdict, decide_argv, decide_text
 from ..policy.context import Context
 from ..policy.engine import program_name
 from ..policy.shell import Unparsable, only_defines_functions, parse_commands
-from .patterns import WATCH_PATTERN, hook_view, judge_pattern, python_pattern
+from .patterns import FirstLook
 
 SCOPES = ("script", "command")
 # Words the shell never looks up as a function: a stand-in by that name would not run.
@@ -31,8 +31,7 @@ UNREADABLE_RULE = "parse.unsupported"
 EVERY_WORD = "*"
 # What a word to arm may be: the hooks build a glob of them.
 _PROGRAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
-_JUDGE = re.compile(python_pattern(judge_pattern()))
-_WATCH = re.compile(python_pattern(WATCH_PATTERN))
+_FIRST_LOOK = FirstLook()
 
 
 @dataclass
@@ -64,9 +63,8 @@ def plan(shell: str, scope: str, text: str, policy: Policy, ctx: Context,
     watched = False
     if scope == "script":
         # The hooks' own first look, done here for text too long for the shell's regex engine.
-        view = hook_view(text)
-        watched = bool(_WATCH.search(view))
-        if not watched and not _JUDGE.search(view):
+        watched, judged = _FIRST_LOOK(text)
+        if not watched and not judged:
             return HookPlan(Decision.combine([]), gate=False, argv=[shell, "-c", text], words="")
     # A quoted or backslashed name (\docker) is a way around the user's aliases: the hook judges it itself.
     stubbed = frozenset(p for p in stubbed if not re.search(r"[\\\\'\"]" + re.escape(p), text))

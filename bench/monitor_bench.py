@@ -54,7 +54,9 @@ def main() -> int:
     if started.returncode:
         print(f"monitor bench: cannot start a container from {IMAGE}: {started.stderr.strip()}")
         return 2
-    session = subprocess.Popen([str(wingman_run), "--", "sh", "-c", "echo ready; exec sleep 600"], env=env,
+    # The session reports on objects it knows: it looks at the container first.
+    hold = f"docker inspect {name} >/dev/null; echo ready; exec sleep 600"
+    session = subprocess.Popen([str(wingman_run), "--", "sh", "-c", hold], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, cwd=home)
     try:
         session.stdout.readline()

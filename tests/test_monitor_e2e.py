@@ -86,10 +86,12 @@ def test_bypass_is_reported_fast_approved_and_engine_events_are_not(wingman_home
         wingman_server.decide_when_pending("approve", decided_by="mark", note="ok")
         result = session.run("docker", "stop", "-t", "0", approved)
         assert result.returncode == 0, result.stderr
-        # Engine-made events: a process that exits, a --rm container cleaned up after it.
-        exits = container("mon-exits", "sh", "-c", "exit 3")
-        gone = container("mon-rm", "true", rm=True)
-        # The bypass: the real binary, outside any session, against an object the session knows.
+        # Engine-made events on objects the session knows: a process that exits, a --rm container cleaned up.
+        exits = container("mon-exits", "sh", "-c", "sleep 1; exit 3")
+        gone = container("mon-rm", "sleep", "1", rm=True)
+        assert session.run("docker", "inspect", bypassed, exits, gone).returncode == 0
+        time.sleep(2.0)  # both have ended by now
+        # The bypass: the real binary, outside any session, against an object the session knows (inspected above).
         started = time.monotonic()
         assert outside("stop", "-t", "0", bypassed).returncode == 0
         stopped = time.monotonic()
@@ -178,6 +180,7 @@ def test_a_daemon_that_goes_away_gives_one_gap_and_what_happened_meanwhile_is_st
     target = container("mon-gap")
     session = Session({**wingman_home.env, "DOCKER_HOST": f"unix://{proxy.path}"}, tmp_path)
     try:
+        assert session.run("docker", "inspect", target).returncode == 0  # the session knows it
         proxy.stop()
         went = time.time()
         time.sleep(0.5)
@@ -206,3 +209,21 @@ def _epoch(stamp: str) -> float:
     from sandbox.monitor.decisions import parse_time
 
     return parse_time(stamp)
+
+
+def test_objects_the_session_never_named_are_left_to_the_host_monitor(wingman_home, engine, tmp_path):
+    stranger = container("mon-stranger")
+    session = Session(wingman_home.env, tmp_path)
+    try:
+        since = time.time()
+        assert outside("stop", "-t", "0", stranger).returncode == 0
+        time.sleep(1.0)
+    finally:
+        session.end()
+    assert not [e for e in monitor_events(wingman_home, "unapproved") if e["object"] == stranger]
+    # The host-wide watcher reports it, and exits 1 for the window.
+    host = wingman_home.sandbox("monitor", "--since", f"{since - 1:.3f}", "--until", f"{time.time():.3f}", "--json",
+                                "--audit", str(wingman_home.audit_log))
+    assert host.returncode == 1, host.stderr
+    reported = [json.loads(line) for line in host.stdout.splitlines()]
+    assert [e["action"] for e in reported if e["object"] == stranger] == ["container kill"]

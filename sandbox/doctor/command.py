@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..guard.endpoints import UnsupportedDaemon
 from ..monitor.engine import resolve_daemon, ping
+from ..monitor.decisions import parse_time
 from ..monitor.tail import AuditTail
 from ..policy.profile import ProfileError
 from ..session.child import ChildSessionError
@@ -179,9 +180,12 @@ def _isolated(child: InsideSession) -> bool:
 def _try_all(child: InsideSession, shell: str, objects: Objects, daemon, docker: str, scratch: Path,
              isolated: bool, compose: bool, rows: list) -> None:
     tail = AuditTail([child.env.get("WINGMAN_AUDIT_LOG") or str(scratch / f"audit-{shell}.jsonl")])
-    tail.read_new()
     values = {**objects.names(), "label": objects.label, "docker": docker, "docker_dir": os.path.dirname(docker),
               "sock": daemon.unix or "/var/run/docker.sock", "tmp": str(scratch)}
+    # The session's monitor reports on the objects the session knows: let it look at them first.
+    child.run(["sh", "-c", "docker inspect {c} {p}; docker volume inspect {v}; docker network inspect {n}".format(
+        **values)], cwd=scratch)
+    tail.read_new()
     for vector in VECTORS:
         if shell not in vector.shells:
             continue
@@ -196,6 +200,8 @@ def _try(child, shell, vector: Vector, values: dict, objects: Objects, tail: Aud
          scratch: Path) -> Row:
     command = vector.example(values)
     before = objects.state(vector.target) if vector.target else None
+    tail.read_new()  # what earlier tries and restores left in the log is not this try's
+    began = time.time()
     status_code = child.run([shell, "-c", command], cwd=scratch, timeout=TRY_SECONDS)[0]
     shown = _shown(vector, values)
     if vector.target is None:
@@ -212,17 +218,18 @@ def _try(child, shell, vector: Vector, values: dict, objects: Objects, tail: Aud
         status, layer = "closed", (refusal or {}).get("layer", "-")
     else:
         name = values[vector.target]
-        seen = _wait_for_report(tail, events, name)
+        seen = _wait_for_report(tail, events, name, began)
         status, layer = ("detected-by-monitor", "monitor") if seen else ("open", "-")
         objects.restore(vector.target)
     ok = status == "closed" or (expected == "detected" and status == "detected-by-monitor")
     return Row(vector.key, vector.title, shown, shell, layer, status, expected, ok)
 
 
-def _wait_for_report(tail: AuditTail, events: list, name: str) -> bool:
+def _wait_for_report(tail: AuditTail, events: list, name: str, began: float) -> bool:
     deadline = time.monotonic() + MONITOR_WAIT
     while True:
-        if any(e.get("event") == "unapproved" and e.get("object") == name for e in events):
+        if any(e.get("event") == "unapproved" and e.get("object") == name
+               and (parse_time(e.get("event_time")) or 0) >= began - 0.5 for e in events):
             return True
         if time.monotonic() > deadline:
             return False

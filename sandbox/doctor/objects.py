@@ -76,9 +76,13 @@ class Objects:
 
     def restore(self, target: str) -> None:
         if target == "c":
+            # Put back without destroying anything: a removal here would be an unapproved event of its own.
             current = self.state("c")
-            if current is None or not current[1]:
+            if current is None:
                 self._make_container()
+            elif not current[1]:
+                self._docker("unpause", self.names()["c"])
+                self._docker("start", self.names()["c"])
         elif target == "p" and self.state("p") is None:
             self._make_parked()
         elif target == "v" and self.state("v") is None:

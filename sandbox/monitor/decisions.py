@@ -154,6 +154,10 @@ class Decisions:
                     best = decision
         return best
 
+    def known_to(self, session: str, event: EngineEvent) -> bool:
+        """Whether a decision of that session, of any verdict (a read included), names the event's object."""
+        return any(d.session == session and names(d, event) for d in self.items.values())
+
     def closest(self, event: EngineEvent, within: float = 300.0) -> Decision | None:
         """The decision nearest in time that names the object, whatever its verdict (for the report)."""
         best = None

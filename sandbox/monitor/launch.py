@@ -4,6 +4,11 @@ A thread rather than a process like the guard: it writes through the same audit
 writer as the broker (one writer per session), needs no start-up of its own, and
 ends with the launcher. It connects straight to the daemon the session recorded,
 outside the isolation, never through the guard.
+
+It reports what happens to the objects the session knows: those a decision of
+this session names (`docker inspect db` and a refused `docker stop db` alike).
+The daemon does not say who asked, so without that scope every session on a
+daemon would report everyone's work; `wingman-sandbox monitor` watches it all.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ class SessionMonitor:
         self.watcher = Watcher(
             self.daemon, AuditTail([session.audit_log], backlog_bytes=BACKLOG_BYTES),
             on_unapproved=lambda j: self.reporter.report(unapproved_event(j, session.id, where)),
-            on_gap=lambda start, end, why: self.reporter.report(gap_event(session.id, where, start, end, why)))
+            on_gap=lambda start, end, why: self.reporter.report(gap_event(session.id, where, start, end, why)),
+            session=session.id)
         self.thread = threading.Thread(target=self.watcher.run, name="wingman-monitor", daemon=True)
 
     def start(self) -> "SessionMonitor":

@@ -26,10 +26,13 @@ class Watcher:
     def __init__(self, daemon: engine.Daemon, tail: AuditTail, *,
                  on_unapproved: Callable[[Judgement], None],
                  on_gap: Callable[[float, float, str], None],
-                 on_judgement: Callable[[Judgement], None] = lambda j: None):
+                 on_judgement: Callable[[Judgement], None] = lambda j: None,
+                 session: str | None = None):
+        """session: report only events on objects that session's decisions name (None: every event)."""
         self.daemon = daemon
         self.tail = tail
         self.on_unapproved, self.on_gap, self.on_judgement = on_unapproved, on_gap, on_judgement
+        self.session = session
         self.decisions = Decisions()
         self.history = History()
         self.unapproved = 0
@@ -117,10 +120,19 @@ class Watcher:
         self.history.observe(event)
         if judgement is not None:
             self.on_judgement(judgement)
-            if judgement.unapproved and not self._folded(event):
+            if judgement.unapproved and self._in_scope(event) and not self._folded(event):
                 self.unapproved += 1
                 self.on_unapproved(judgement)
         return judgement
+
+    def _in_scope(self, event: EngineEvent) -> bool:
+        if self.session is None:
+            return True
+        if self.decisions.known_to(self.session, event):
+            return True
+        # A prune's own event names nothing: it is this session's when the session decided a prune.
+        return event.action == "prune" and any(d.session == self.session and d.rule.endswith(".prune")
+                                               for d in self.decisions.items.values())
 
     def _folded(self, event: EngineEvent) -> bool:
         """An object's further events right after an unapproved one are the same act (`docker stop` is a

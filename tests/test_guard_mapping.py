@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sandbox.guard.mapping import COVERED_BY, classify, needs_body, route_path, touches_engine_socket
+from sandbox.guard.mapping import COVERED_BY, classify, needs_body, route_path, touches_engine_socket, touches_host_control
 from sandbox.policy.packs import known_rule
 
 # method, target, expected rules (empty: a read), expected targets
@@ -74,7 +74,8 @@ def test_every_rule_the_mapping_names_exists():
     from sandbox.guard.mapping import ROUTES, UNKNOWN
 
     named = {rule for _, _, rule, _ in ROUTES if rule} | {UNKNOWN} | set(COVERED_BY) | {r for v in COVERED_BY.values() for r in v}
-    named |= {f"docker.container.create.{k}" for k in ("docker_socket", "privileged", "host_pid", "host_network", "cap_sys_admin")}
+    named |= {f"docker.container.create.{k}" for k in ("docker_socket", "host_mount", "privileged", "host_pid", "shared_pid",
+                                                          "host_network", "cap_sys_admin")}
     assert sorted(r for r in named if not known_rule(r)) == []
 
 
@@ -98,6 +99,28 @@ def create(body: dict | bytes, **kw):
     ({"CapAdd": ["ALL"]}, "cap_sys_admin"),
     ({"PidMode": "host"}, "host_pid"),
     ({"NetworkMode": "host"}, "host_network"),
+    # Host paths that let a container stop other containers, wipe the engine's data or take the host.
+    ({"Binds": ["/run/containerd/s:/shims"]}, "host_mount"),
+    ({"Binds": ["/run/docker/runtime-runc:/runc"]}, "host_mount"),
+    ({"Binds": ["/var/lib/docker:/data"]}, "host_mount"),
+    ({"Binds": ["/var/lib/docker/volumes/keep-vol/_data:/data"]}, "host_mount"),
+    ({"Binds": ["/var/lib/containerd:/data:ro"]}, "host_mount"),
+    ({"Binds": ["/var/lib:/data"]}, "host_mount"),
+    ({"Binds": ["/sys/fs/cgroup:/cg"]}, "host_mount"),
+    ({"Binds": ["/sys:/sys"]}, "host_mount"),
+    ({"Binds": ["/proc:/hostproc"]}, "host_mount"),
+    ({"Binds": ["/etc:/hostetc"]}, "host_mount"),
+    ({"Binds": ["/etc/cron.d:/c"]}, "host_mount"),
+    ({"Binds": ["/etc/localtime:/etc/localtime"]}, "host_mount"),
+    ({"Binds": ["/dev:/dev"]}, "host_mount"),
+    ({"Binds": ["/boot:/boot"]}, "host_mount"),
+    ({"Binds": ["/run/user/1000/bus:/bus"]}, "host_mount"),
+    ({"Binds": ["/var/run/dbus/system_bus_socket:/bus"]}, "host_mount"),
+    ({"Binds": ["/run/../run/containerd/s/abc:/s"]}, "host_mount"),
+    ({"Mounts": [{"Type": "bind", "Source": "/var/lib/docker", "Target": "/x", "ReadOnly": True}]}, "host_mount"),
+    ({"Mounts": [{"Type": "volume", "Target": "/x", "VolumeOptions": {"DriverConfig": {"Options": {"type": "none", "o": "bind", "device": "/sys/fs/cgroup"}}}}]}, "host_mount"),
+    ({"PidMode": "container:victim"}, "shared_pid"),
+    ({"pidmode": "container:0123abcd"}, "shared_pid"),
 ])
 def test_create_that_reaches_past_the_container(host_config, rule):
     call = create({"Image": "x", "HostConfig": host_config})
@@ -106,9 +129,30 @@ def test_create_that_reaches_past_the_container(host_config, rule):
 
 
 def test_create_plain_is_everyday_work():
-    call = create({"Image": "x", "HostConfig": {"Binds": ["/work/project:/src", "named-vol:/data"], "CapAdd": ["NET_ADMIN"],
-                                                "NetworkMode": "bridge", "PidMode": "container:other"}})
+    call = create({"Image": "x", "HostConfig": {"Binds": ["/work/project:/src", "named-vol:/data", "/home/u/cache:/c",
+                                                          "/var/lib/app-data:/d", "/usr/share/fonts:/f:ro", "/etcetera:/e"],
+                                                "CapAdd": ["NET_ADMIN"], "NetworkMode": "bridge", "PidMode": ""}})
     assert call.rules == ("docker.container.create",)
+    # Time zone files hold only data: bound read-only, as images commonly do, they control nothing.
+    zone = create({"Image": "x", "HostConfig": {"Binds": ["/etc/localtime:/etc/localtime:ro", "/etc/timezone:/etc/timezone:ro"]}})
+    assert zone.rules == ("docker.container.create",)
+
+
+def test_one_reason_per_bind_and_every_risk_named():
+    # / and /run hold the engine's socket: that sharper reason alone names them.
+    assert create({"HostConfig": {"Binds": ["/:/host"]}}).rules == ("docker.container.create.docker_socket",)
+    both = create({"HostConfig": {"Binds": ["/var/run:/r", "/var/lib/docker:/d"], "PidMode": "container:victim"}})
+    assert both.rules == tuple(f"docker.container.create.{r}" for r in ("docker_socket", "host_mount", "shared_pid"))
+
+
+def test_host_mounts_are_judged_where_their_links_lead():
+    links = {"/tmp/innocent": "/var/lib/docker", "/home/u/shims": "/run/containerd/s"}
+    resolve = lambda p: links.get(p, p)  # noqa: E731
+    for source in links:
+        assert create({"HostConfig": {"Binds": [f"{source}:/x"]}}, resolve=resolve).rules == ("docker.container.create.host_mount",)
+    broken = lambda p: (_ for _ in ()).throw(OSError("loop"))  # noqa: E731
+    assert touches_host_control("/srv/data", resolve=broken)
+    assert not touches_host_control("/srv/data")
 
 
 def test_json_keys_are_read_the_way_go_reads_them():

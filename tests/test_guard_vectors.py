@@ -161,6 +161,24 @@ def test_privileged_container_is_held_back_even_when_run_is_allowed(engine, root
     assert fixtures_engine.docker("inspect", name, check=False).returncode != 0  # never created
 
 
+@pytest.mark.parametrize("options,rule", [
+    (["-v", "/run/containerd:/c"], "docker_socket"),
+    (["-v", "/var/lib/docker:/d:ro"], "host_mount"),
+    (["-v", "/sys/fs/cgroup:/cg"], "host_mount"),
+    (["--pid", "container:NAME", "--cap-add", "SYS_PTRACE"], "shared_pid"),
+], ids=["containerd-dir", "docker-state", "cgroups", "shared-pid"])
+def test_containers_that_could_stop_others_are_held_back(options, rule, engine, root_dir):
+    victim = own_container("vec-pidvictim")
+    name = fixtures_engine.names.unique("vec-reach")
+    options = [o.replace("NAME", victim) for o in options]
+    result = wingman_run(root_dir, ["/usr/bin/docker", "run", "--rm", "--name", name, "--label", fixtures_engine.LABEL,
+                                    "--network", "none", *options, BASE, "true"], "isolation: required\n")
+    assert result.returncode != 0
+    assert f"docker.container.create.{rule}" in result.stderr
+    assert fixtures_engine.docker("inspect", name, check=False).returncode != 0  # never created
+    assert state(victim) == "running"
+
+
 def test_required_without_bubblewrap_exits_2_with_the_reason(engine, root_dir):
     marker = root_dir / "ran"
     (root_dir / "profile.yaml").write_text("isolation: required\n")

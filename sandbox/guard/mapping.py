@@ -250,7 +250,7 @@ def _values(nodes: list, key: str) -> list:
     return [v for n in nodes if isinstance(n, _Pairs) for v in n.all(key)]
 
 
-_RISK_ORDER = ("docker_socket", "privileged", "cap_sys_admin", "host_pid", "host_network")
+_RISK_ORDER = ("docker_socket", "host_mount", "privileged", "cap_sys_admin", "host_pid", "shared_pid", "host_network")
 
 
 def _body_risks(how: str, body: bytes | None, resolve, engine_sockets) -> tuple[str, ...] | None:
@@ -264,34 +264,35 @@ def _body_risks(how: str, body: bytes | None, resolve, engine_sockets) -> tuple[
         return None
     if not isinstance(doc, _Pairs):
         return None
-    found: set[str] = set()
-    is_socket = lambda p: touches_engine_socket(p, resolve, engine_sockets)  # noqa: E731
+    found: set[str | None] = set()
+    bind_risk = lambda p, read_only=False: _bind_risk(p, read_only, resolve, engine_sockets)  # noqa: E731
     if how == "volume":
-        if any(isinstance(d, str) and is_socket(d) for o in _objects(doc, "DriverOpts") for d in o.all("device")):
-            found.add("docker_socket")
+        found.update(bind_risk(d) for o in _objects(doc, "DriverOpts") for d in o.all("device") if isinstance(d, str))
     elif how == "create":
         hosts = _objects(doc, "HostConfig")
         for bind in _values(hosts, "Binds"):
             for entry in bind if isinstance(bind, list) else []:
-                if isinstance(entry, str) and entry.startswith("/") and is_socket(entry.split(":", 1)[0]):
-                    found.add("docker_socket")
-        if _mounts_touch_socket(_values(hosts, "Mounts"), is_socket):
-            found.add("docker_socket")
+                if isinstance(entry, str) and entry.startswith("/"):
+                    source, _, rest = entry.partition(":")
+                    found.add(bind_risk(source, "ro" in rest.partition(":")[2].split(",")))
+        found.update(_mount_risks(_values(hosts, "Mounts"), bind_risk))
         if any(v is True for v in _values(hosts, "Privileged")):
             found.add("privileged")
         if any(_caps_too_wide(caps) for caps in _values(hosts, "CapAdd")):
             found.add("cap_sys_admin")
         if any(isinstance(v, str) and v.lower() == "host" for v in _values(hosts, "PidMode")):
             found.add("host_pid")
+        # container:NAME joins another container's processes: with SYS_PTRACE (or as the same user) it can kill them.
+        if any(isinstance(v, str) and v.lower().startswith("container:") for v in _values(hosts, "PidMode")):
+            found.add("shared_pid")
         if any(isinstance(v, str) and v.lower() == "host" for v in _values(hosts, "NetworkMode")):
             found.add("host_network")
     elif how == "service":
         specs = _objects_path(doc, ("TaskTemplate", "ContainerSpec"))
-        if _mounts_touch_socket(_values(specs, "Mounts"), is_socket):
-            found.add("docker_socket")
+        found.update(_mount_risks(_values(specs, "Mounts"), bind_risk))
         if any(_caps_too_wide(caps) for caps in _values(specs, "CapabilityAdd")):
             found.add("cap_sys_admin")
-    return tuple(r for r in _RISK_ORDER if r in found)
+    return tuple(r for r in _RISK_ORDER if r in found)  # a bind that risks nothing added None: not in the order
 
 
 def _objects_path(doc: _Pairs, keys: tuple[str, ...]) -> list[_Pairs]:
@@ -301,18 +302,30 @@ def _objects_path(doc: _Pairs, keys: tuple[str, ...]) -> list[_Pairs]:
     return nodes
 
 
-def _mounts_touch_socket(mount_lists: list, is_socket) -> bool:
+def _mount_risks(mount_lists: list, bind_risk) -> set[str | None]:
+    found: set[str | None] = set()
     for mounts in mount_lists:
         for mount in mounts if isinstance(mounts, list) else []:
             if not isinstance(mount, _Pairs):
                 continue
-            if any(isinstance(s, str) and s.startswith("/") and is_socket(s) for s in mount.all("Source")):
-                return True
+            read_only = any(v is True for v in mount.all("ReadOnly"))
+            found.update(bind_risk(s, read_only) for s in mount.all("Source") if isinstance(s, str) and s.startswith("/"))
             # A volume of the local driver can be a bind in disguise: o=bind, device=/run.
             for options in _objects_path(mount, ("VolumeOptions", "DriverConfig", "Options")):
-                if any(isinstance(d, str) and is_socket(d) for d in options.all("device")):
-                    return True
-    return False
+                found.update(bind_risk(d) for d in options.all("device") if isinstance(d, str))
+    return found
+
+
+def _bind_risk(source: str, read_only: bool, resolve, engine_sockets) -> str | None:
+    """What a bind of this host path hands a container: an engine's socket, the host's control, or nothing (None).
+
+    One rule per bind: a socket is the sharper reason, so a bind of / or /run names only that.
+    """
+    if touches_engine_socket(source, resolve, engine_sockets):
+        return "docker_socket"
+    if touches_host_control(source, read_only, resolve):
+        return "host_mount"
+    return None
 
 
 def _caps_too_wide(caps) -> bool:
@@ -342,5 +355,33 @@ def touches_engine_socket(source: str, resolve=lambda p: p, engine_sockets: Iter
         for sock in engine_sockets:
             sock = posixpath.normpath(sock)
             if path == sock or (sock.startswith(path.rstrip("/") + "/") and path.startswith(("/run/", "/var/run/"))):
+                return True
+    return False
+
+
+# Host paths whose bind lets a container stop other containers, wipe the engine's data or take
+# over the host: the engine's state and runtime sockets (containerd shims, runc), cgroups,
+# kernel interfaces, devices, boot files and the host's configuration.
+HOST_CONTROL_PATHS = ("/run", "/var/run", "/var/lib/docker", "/var/lib/containerd", "/sys", "/proc", "/etc", "/dev",
+                      "/boot")
+# Files of pure data that images commonly bind read-only; they control nothing.
+_READ_ONLY_DATA = frozenset({"/etc/localtime", "/etc/timezone"})
+
+
+def touches_host_control(source: str, read_only: bool = False, resolve=lambda p: p) -> bool:
+    """Whether a bind of this host path is, holds or lies under a path that controls the host or its engine."""
+    source = "/" + posixpath.normpath(source).lstrip("/")  # the daemon cleans //etc to /etc
+    if read_only and source in _READ_ONLY_DATA:
+        return False
+    candidates = {source}
+    try:
+        candidates.add(posixpath.normpath(resolve(source)))
+    except (OSError, ValueError):
+        return True  # cannot tell where it leads: treat it as the worst case
+    for path in candidates:
+        if path == "/":
+            return True
+        for root in HOST_CONTROL_PATHS:
+            if path == root or path.startswith(root + "/") or root.startswith(path.rstrip("/") + "/"):
                 return True
     return False

@@ -134,8 +134,12 @@ def _build_rules():
 _HOST_ACCESS: dict[str, tuple[str, str | None]] = {
     "docker_socket": ("mounts a container engine's socket (or a directory holding one: /, /run, /var/run) into a container, which then controls the daemon past every guard",
                       "mount only the project's files; ask the user if the container must drive docker"),
+    "host_mount": ("mounts a host path that holds the engine's state or controls the host (/var/lib/docker, containerd's shim sockets under /run, /sys, /proc, /etc, /dev, /boot...)",
+                   "mount a project directory or a named volume instead"),
     "privileged": ("creates a privileged container: every device and kernel capability of the host", "drop --privileged; add the one --cap-add or --device it needs"),
     "host_pid": ("shares the host's process namespace (--pid host): the container sees and can signal every process", "leave the container its own PID namespace"),
+    "shared_pid": ("joins another container's process namespace (--pid container:NAME): it can see and, with SYS_PTRACE, kill that container's processes",
+                   "leave the container its own PID namespace; docker exec into the other container to look at it"),
     "host_network": ("shares the host's network namespace (--network host): the container reaches every local service and port", "publish the ports it needs with -p"),
     "cap_sys_admin": ("adds CAP_SYS_ADMIN or ALL capabilities, as good as --privileged", "add only the narrow capability it needs"),
 }

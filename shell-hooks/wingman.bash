@@ -15,7 +15,7 @@
 
 # Read twice in one shell (a snapshot or a script sourcing it): it is in force already.
 # Only this file makes the value read-only and unexported; one from the environment is not that.
-if [[ ${__WINGMAN_SESSION@a} == r && $__WINGMAN_SESSION == @SESSION@ ]]; then
+if [[ -v __WINGMAN_SESSION && ${__WINGMAN_SESSION@a} == r && $__WINGMAN_SESSION == @SESSION@ ]]; then
   if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi
   \builtin return 0
 fi
@@ -68,22 +68,26 @@ if [[ $- != *i* ]]; then
   else
     __WINGMAN_SCOPE=stdin  # the text arrives line by line: nothing to read up front
   fi
-  __WINGMAN_DYNAMIC= __WINGMAN_LONG=
-  if ((${#__WINGMAN_TEXT} > 4096)); then
-    __WINGMAN_LONG=1  # bash's regex engine crawls on long text: the broker takes the first look
+  # Most text holds no guarded name, no eval and nothing that touches the hooks: one glob
+  # says so. Text it matches, or too long to match cheaply, goes to the broker, once.
+  __WINGMAN_DYNAMIC= __WINGMAN_PLAN=
+  if [[ $__WINGMAN_SCOPE == stdin ]]; then
+    __WINGMAN_DYNAMIC=1  # the text arrives line by line: every command is checked
+  elif ((${#__WINGMAN_TEXT} > 4096)); then
+    __WINGMAN_PLAN=1
   else
     __WINGMAN_PLAIN=${__WINGMAN_TEXT//$__WINGMAN_QUOTES/}
-    # Every line starts after a newline and a blank: the patterns skip comment lines.
     __WINGMAN_PLAIN=$'\n '${__WINGMAN_PLAIN//$'\n'/$'\n' }
-    # Most text holds no guarded name, no eval and nothing that touches the hooks:
-    # one glob says so, before any regex is compiled.
     __WINGMAN_PREFILTER=@PREFILTER@
-    if [[ $__WINGMAN_SCOPE != stdin && $__WINGMAN_PLAIN != $__WINGMAN_PREFILTER ]] &&
-      ! \builtin compgen -A function >/dev/null 2>&1; then
-      \builtin unset __WINGMAN_PLAIN __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_DYNAMIC __WINGMAN_LONG __WINGMAN_PREFILTER
-      if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi
-      \builtin return 0
-    fi
+    if [[ $__WINGMAN_PLAIN == $__WINGMAN_PREFILTER ]]; then __WINGMAN_PLAN=1; fi
+    \builtin unset __WINGMAN_PLAIN __WINGMAN_PREFILTER
+  fi
+  # Functions imported from the environment run text nobody has read.
+  if \builtin compgen -A function >/dev/null 2>&1; then __WINGMAN_DYNAMIC=1; fi
+  if [[ -z $__WINGMAN_PLAN$__WINGMAN_DYNAMIC ]]; then
+    \builtin unset __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_DYNAMIC __WINGMAN_PLAN
+    if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi
+    \builtin return 0
   fi
 fi
 
@@ -91,27 +95,11 @@ fi
 # What a shell that goes on needs (read only here: most shells never get this far).
 # =============================================================================
 
-# Whole text worth a policy decision: it names a guarded program or touches the hooks.
-__WINGMAN_JUDGE=@JUDGE_RE@
-# Whole text that may run commands nobody can read up front (eval, source, . FILE).
-__WINGMAN_WATCH=@WATCH_RE@
-# The words that send one command to the policy core, when every command is checked,
+# The words that send one command to the broker, when every command is checked,
 # and the same as one glob (with the hook's own names): the trap's whole cost for most commands.
 __WINGMAN_WORDS=@WORDS@
 __WINGMAN_ALL_PATTERN=@WORDS_PATTERN@
-\builtin readonly __WINGMAN_JUDGE __WINGMAN_WATCH __WINGMAN_WORDS __WINGMAN_ALL_PATTERN
-
-if [[ $__WINGMAN_SCOPE != interactive ]]; then
-  if [[ $__WINGMAN_SCOPE == stdin || ( -z $__WINGMAN_LONG && $__WINGMAN_PLAIN =~ $__WINGMAN_WATCH ) ]] ||
-    \builtin compgen -A function >/dev/null 2>&1; then
-    __WINGMAN_DYNAMIC=1
-  elif [[ -z $__WINGMAN_LONG ]] && ! [[ $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then
-    # Nothing here can reach a guarded program: no hook, no cost.
-    \builtin unset __WINGMAN_PLAIN __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_DYNAMIC __WINGMAN_LONG
-    if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi
-    \builtin return 0
-  fi
-fi
+\builtin readonly __WINGMAN_WORDS __WINGMAN_ALL_PATTERN
 
 # =============================================================================
 # The checks: cheap word lookups in the shell, the policy core on a hit.
@@ -249,7 +237,7 @@ __wingman_arm_words() {
 if [[ $__WINGMAN_SCOPE != interactive ]]; then
   # A -c string or a script is refused up front only when it tampers with the
   # hooks; otherwise its risky commands are checked as they run.
-  if [[ $__WINGMAN_SCOPE != stdin && ( -n $__WINGMAN_LONG || $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ) ]]; then
+  if [[ -n $__WINGMAN_PLAN ]]; then
     __wingman_ask script "$__WINGMAN_TEXT" || \builtin exit 1
   fi
   if [[ -n $__WINGMAN_DYNAMIC || $__WINGMAN_REPLY == '*' ]]; then
@@ -257,7 +245,7 @@ if [[ $__WINGMAN_SCOPE != interactive ]]; then
   elif [[ -n $__WINGMAN_REPLY ]]; then
     __wingman_arm_words "$__WINGMAN_REPLY"
   fi
-  \builtin unset __WINGMAN_PLAIN __WINGMAN_DYNAMIC __WINGMAN_LONG
+  \builtin unset __WINGMAN_DYNAMIC __WINGMAN_PLAN
   \builtin readonly __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_ARMED __WINGMAN_PATTERN
   if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi
   if ((${#__WINGMAN_ARMED[@]})); then

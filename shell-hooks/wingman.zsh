@@ -18,10 +18,6 @@ if [[ ${(t)__WINGMAN_SESSION} != *readonly* || ${(t)__WINGMAN_SESSION} == *expor
   # The session's stubs: a command that reaches one by PATH is judged there, on its real argv.
   \builtin typeset -gr __WINGMAN_STUBS=@STUBS_DIR@
   \builtin typeset -gr __WINGMAN_ZDOTDIR=@ZDOTDIR@
-  # Whole text worth a policy decision: it names a guarded program or touches the hooks.
-  \builtin typeset -gr __WINGMAN_JUDGE=@JUDGE_RE@
-  # Whole text that may run commands nobody can read up front (eval, source, . FILE).
-  \builtin typeset -gr __WINGMAN_WATCH=@WATCH_RE@
   # The words that send one command to the policy core, when every command is checked,
   # and the same as one glob (with the hook's own names): the trap's whole cost for most commands.
   \builtin typeset -gr __WINGMAN_WORDS=@WORDS@
@@ -82,27 +78,23 @@ if [[ ! -o interactive ]]; then
   else
     __WINGMAN_SCOPE=stdin  # the text arrives line by line: nothing to read up front
   fi
-  \builtin typeset -g __WINGMAN_PLAIN= __WINGMAN_LONG=
-  if (( ${#__WINGMAN_TEXT} > 4096 )); then
-    __WINGMAN_LONG=1  # the regex engine crawls on long text: the broker takes the first look
+  # Most text holds no guarded name, no eval and nothing that touches the hooks: one glob
+  # says so. Text it matches, or too long to match cheaply, goes to the broker, once.
+  \builtin typeset -g __WINGMAN_PLAN= __WINGMAN_PLAIN=
+  __WINGMAN_DYNAMIC=
+  if [[ $__WINGMAN_SCOPE == stdin ]]; then
+    __WINGMAN_DYNAMIC=1  # the text arrives line by line: every command is checked
+  elif (( ${#__WINGMAN_TEXT} > 4096 )); then
+    __WINGMAN_PLAN=1
   else
     __WINGMAN_PLAIN=${__WINGMAN_TEXT//$~__WINGMAN_QUOTES/}
-    # Every line starts after a newline and a blank: the patterns skip comment lines.
     __WINGMAN_PLAIN=$'\n '${__WINGMAN_PLAIN//$'\n'/$'\n' }
+    [[ $__WINGMAN_PLAIN == $~__WINGMAN_PREFILTER ]] && __WINGMAN_PLAN=1
   fi
-  # Most text holds no guarded name, no eval and nothing that touches the hooks:
-  # one glob says so, before any regex is compiled (or zsh/regex loaded).
-  if [[ $__WINGMAN_SCOPE != stdin && -z $__WINGMAN_LONG && $__WINGMAN_PLAIN != $~__WINGMAN_PREFILTER ]]; then
-    \builtin unset __WINGMAN_PLAIN __WINGMAN_TEXT __WINGMAN_DYNAMIC __WINGMAN_LONG
+  \builtin unset __WINGMAN_PLAIN
+  if [[ -z $__WINGMAN_PLAN$__WINGMAN_DYNAMIC ]]; then
+    \builtin unset __WINGMAN_TEXT __WINGMAN_DYNAMIC __WINGMAN_PLAN
     \builtin return 0
-  fi
-  if [[ $__WINGMAN_SCOPE != stdin && ( -n $__WINGMAN_LONG || ! $__WINGMAN_PLAIN =~ $__WINGMAN_WATCH ) ]]; then
-    __WINGMAN_DYNAMIC=
-    if [[ -z $__WINGMAN_LONG && ! $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then
-      # Nothing here can reach a guarded program: no hook, no cost.
-      \builtin unset __WINGMAN_PLAIN __WINGMAN_TEXT __WINGMAN_DYNAMIC __WINGMAN_LONG
-      \builtin return 0
-    fi
   fi
 fi
 
@@ -160,7 +152,7 @@ if [[ $__WINGMAN_SCOPE != interactive ]]; then
   # the assistant's own hook would judge it; a script is refused up front only
   # when it tampers with the hooks, and its risky commands are checked as they run.
   \builtin typeset -g __WINGMAN_REPLY=
-  if [[ $__WINGMAN_SCOPE != stdin && ( -n $__WINGMAN_LONG || $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ) ]]; then
+  if [[ -n $__WINGMAN_PLAN ]]; then
     __wingman_ask script "$__WINGMAN_TEXT" || \builtin exit 1
   fi
   if [[ $__WINGMAN_REPLY == '*' ]]; then
@@ -169,7 +161,7 @@ if [[ $__WINGMAN_SCOPE != interactive ]]; then
     for __WINGMAN_WORD in ${=__WINGMAN_REPLY}; do __WINGMAN_ARMED[$__WINGMAN_WORD]=1; done
     __WINGMAN_PATTERN="*(__[Ww][Ii][Nn][Gg][Mm][Aa][Nn]|${__WINGMAN_REPLY// /|})*"
   fi
-  \builtin unset __WINGMAN_PLAIN __WINGMAN_WORD __WINGMAN_LONG
+  \builtin unset __WINGMAN_WORD __WINGMAN_PLAN
 fi
 if [[ -n $__WINGMAN_DYNAMIC ]]; then
   for __WINGMAN_WORD in ${=__WINGMAN_WORDS}; do __WINGMAN_ARMED[$__WINGMAN_WORD]=1; done

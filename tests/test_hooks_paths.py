@@ -39,17 +39,21 @@ class Shells(ChildSession):
 def test_no_broker_request_for_text_that_names_no_guarded_program(shell, session_shells):
     quiet = [
         "echo hello; ls / >/dev/null; x=$(printf firm-app); echo $x",
-        "# docker rm -f victim, in a comment only\necho done",
         "for i in 1 2 3; do : $((i * 2)); done; echo ok",
+        "make -j4 all 2>/dev/null || echo format the dockerfile later",
     ]
     for text in quiet:
         result = session_shells.run(shell, "-c", text)
         assert result.returncode == 0, result.stderr
         assert result.stderr == ""
+    assert session_shells.broker_requests() == {}
+    # A guarded name in comments only: one look by the broker (the shell's glob cannot tell
+    # comments apart), then nothing is checked as it runs.
+    result = session_shells.run(shell, "-c", "# docker rm -f victim, in a comment only\necho done")
     script = session_shells.cwd / "build.sh"
     script.write_text("#!/usr/bin/env bash\n# runs no docker: docker stop would be refused\necho building\n")
-    assert session_shells.run(shell, str(script)).stdout == "building\n"
-    assert session_shells.broker_requests() == {}
+    assert (result.stdout, session_shells.run(shell, str(script)).stdout) == ("done\n", "building\n")
+    assert session_shells.broker_requests() == {"hook": 2}
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
@@ -62,7 +66,18 @@ def test_text_naming_a_guarded_program_goes_to_the_broker_once(shell, session_sh
 
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
 def test_a_broker_that_is_gone_refuses(shell, session_shells, fixtures_intact, engine):
-    session_shells.end()  # the launcher, and its broker, are gone; this shell outlived them
+    # A process the session left running keeps its directory (stubs, hooks) in place...
+    leftover = subprocess.Popen(["sleep", "120"], env=session_shells.env)
+    try:
+        session_shells.end()  # ...after the launcher, and its broker, are gone
+        assert (session_shells.dir / "hooks").is_dir()
+        _check_refused_without_broker(shell, session_shells, engine, fixtures_intact)
+    finally:
+        leftover.kill()
+        leftover.wait()
+
+
+def _check_refused_without_broker(shell, session_shells, engine, fixtures_intact):
     result = session_shells.run(shell, "-c", names.apply("/usr/bin/docker stop victim; echo after"))
     assert result.returncode == 1
     assert "after" not in result.stdout

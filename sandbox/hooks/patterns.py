@@ -101,15 +101,22 @@ def words_pattern(shell: str) -> str:
 def prefilter(shell: str) -> str:
     """One glob that matches all text either first-look regex could match (and more).
 
-    bash: an extended pattern for [[ == ]] (its own separators escaped); zsh: a pattern for $~.
+    Guarded names, eval and source count as whole words (as the regexes have them:
+    "firm-app" does not name rm); the tamper and dot-source fragments anywhere.
+    bash: an extended pattern for [[ == ]]; zsh: a pattern for $~.
     """
-    names = [_glob_escape(name, "*?[]()|@!+\\ ") for name in guarded_programs()]
-    fragments = [*names, *TAMPER_FRAGMENTS, *WATCH_FRAGMENTS]
+    names = [_glob_escape(name, "*?[]()|@!+\\ ") for name in guarded_programs()] + ["eval", "source"]
+    fragments = [*TAMPER_FRAGMENTS, *WATCH_FRAGMENTS]
     if shell == "bash":
+        edge = "[!A-Za-z0-9_.#-]"
         escaped = [f.replace(";", "\\;").replace("&", "\\&").replace("|", "\\|").replace("(", "\\(")
                    .replace("{", "\\{") for f in fragments]
-        return "*@(" + "|".join(escaped) + ")*"
-    return "*(" + "|".join(f.replace("(", "\\(").replace("|", "\\|") for f in fragments) + ")*"
+        word = f"{edge}@({'|'.join(names)})@({edge}*|)"
+        return "*@(" + "|".join([word, *(f + "*" for f in escaped)]) + ")"
+    edge = "[^A-Za-z0-9_.#-]"
+    word = f"{edge}({'|'.join(names)})({edge}*|)"
+    escaped = [f.replace("(", "\\(").replace("|", "\\|") + "*" for f in fragments]
+    return "*(" + "|".join([word, *escaped]) + ")"
 
 
 class FirstLook:

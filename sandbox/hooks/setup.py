@@ -18,7 +18,7 @@ from ..broker.address import BrokerAddress
 from ..resources import shell_hooks_dir
 from ..session.layout import HOOKS_DIR
 from ..session.record import Session
-from .patterns import WATCH_PATTERN, armed_words, judge_pattern, prefilter, words_pattern
+from .patterns import armed_words, prefilter, words_pattern
 
 ZSH_STARTUP_FILES = (".zshenv", ".zprofile", ".zshrc", ".zlogin", ".zlogout")
 
@@ -47,7 +47,7 @@ def broker_values(session: Session, broker: BrokerAddress) -> dict[str, str]:
 def write_bash_hook(session: Session, environ, broker: BrokerAddress) -> Path:
     values = {
         **broker_values(session, broker), "USER_BASH_ENV": environ.get("BASH_ENV", ""),
-        "JUDGE_RE": judge_pattern(), "WATCH_RE": WATCH_PATTERN, "WORDS": armed_words(),
+        "WORDS": armed_words(),
         "WORDS_PATTERN": words_pattern("bash"), "PREFILTER": prefilter("bash"), "STUB_DOCKER": str(session.shim_dir / "docker"), "STUB_COMPOSE": str(session.shim_dir / "docker-compose"),
         "STUB_PODMAN": str(session.shim_dir / "podman"),
     }
@@ -62,7 +62,7 @@ def write_zsh_hooks(session: Session, environ, broker: BrokerAddress) -> Path:
     hook = zdotdir / "wingman.zsh"
     values = {
         **broker_values(session, broker), "USER_ZDOTDIR": user_zdotdir(environ),
-        "ZDOTDIR": str(zdotdir), "JUDGE_RE": judge_pattern(), "WATCH_RE": WATCH_PATTERN,
+        "ZDOTDIR": str(zdotdir),
         "WORDS": armed_words(), "WORDS_PATTERN_ZSH": words_pattern("zsh"), "PREFILTER_ZSH": prefilter("zsh"),
     }
     hook.write_text(render((shell_hooks_dir() / "wingman.zsh").read_text(), values))

@@ -105,14 +105,16 @@ def lookup_name(text: str, shell: str, policy: Policy, ctx: Context) -> str:
         return ""
     if not commands:
         return ""
-    first = commands[0]
+    word = _first_word(text)
+    if any(c in word for c in "$`"):
+        # The name is built when it runs (`$(echo /usr/bin/docker) stop x`): no stand-in can take its place.
+        return ""
+    # The outer command, not one inside a substitution in its words (those are parsed first);
+    # zsh hands over compound commands (`for ...; do eval ...; done`), where it is the first one inside.
+    first = next((c for c in commands if c.kind == "simple" and c.argv and c.argv[0] == word), commands[0])
     if first.kind != "simple" or first.via or not first.argv or first.is_dynamic(0):
         return ""
-    if shell != "bash" and not all(_allowed_alone(c, policy, ctx) for c in commands[1:]):
-        return ""
-    if _first_word(text) != first.argv[0]:
-        # The first command found runs inside a substitution (`$(echo /usr/bin/docker) stop x`):
-        # the name the shell looks up is not known yet, and no stand-in can take its place.
+    if shell != "bash" and not all(_allowed_alone(c, policy, ctx) for c in commands if c is not first):
         return ""
     return "" if first.argv[0] in RESERVED_WORDS else first.argv[0]
 

@@ -98,6 +98,28 @@ def test_root_inside_cannot_bring_the_real_socket_back(root_session):
     assert state(name) == "running"
 
 
+def test_root_inside_cannot_reach_the_kernels_or_the_engines_controls(root_session):
+    """As root without capabilities the session still owns root's files: the ones that control the host are out of reach."""
+    session, _ = root_session
+    name = own_container("iso-controls")
+    cid = subprocess.run([fixtures_engine.DOCKER, "inspect", "--format", "{{.Id}}", name], capture_output=True, text=True).stdout.strip()
+    script = "\n".join([
+        "echo '|/bin/true' > /proc/sys/kernel/core_pattern; echo core_pattern=$?",
+        f"for f in /sys/fs/cgroup/freezer/docker/{cid}/freezer.state /sys/fs/cgroup/docker/{cid}/cgroup.freeze; do",
+        "  [ -e \"$f\" ] && { echo FROZEN > \"$f\" || echo 1 > \"$f\"; echo freeze=$?; }",
+        "done",
+        "touch /sys/fs/cgroup/probe; echo sys=$?",
+        "ls -A /var/lib/docker | wc -l",
+    ])
+    result = inside(session, script)
+    assert "core_pattern=0" not in result.stdout and "sys=0" not in result.stdout, result.stdout + result.stderr
+    assert "freeze=0" not in result.stdout
+    assert result.stderr.count("Read-only file system") >= 2
+    assert result.stdout.strip().splitlines()[-1] == "0"  # the engine's data is hidden
+    assert open("/proc/sys/kernel/core_pattern").read().strip() != "|/bin/true"
+    assert state(name) == "running"
+
+
 @pytest.mark.parametrize("who", ["root", "user"])
 def test_session_directory_is_read_only_and_its_sockets_still_connect(who, request):
     session, _guard = request.getfixturevalue(f"{who}_session")

@@ -22,6 +22,25 @@ from ..guard.endpoints import ENGINE_DIRS, UnsupportedDaemon, daemon_socket, eng
 from .layout import GUARD_SOCKET
 
 SETTINGS = ("auto", "required", "off")
+# Made read-only inside (when they exist here): the kernel's settings and the cgroup tree.
+READ_ONLY = ("/proc/sys", "/proc/sysrq-trigger", "/sys")
+# Where engines keep containers' and volumes' data: hidden inside, as root owns (and could rewrite) it.
+ENGINE_STATE_DIRS = ("/var/lib/docker", "/var/lib/containerd", "/var/lib/containers")
+DOCKER_DAEMON_CONFIG = "/etc/docker/daemon.json"
+
+
+def engine_state_dirs(config: str = DOCKER_DAEMON_CONFIG) -> list[str]:
+    """The engines' data directories, the daemon's configured data-root included."""
+    dirs = list(ENGINE_STATE_DIRS)
+    try:
+        import json
+
+        data_root = json.loads(Path(config).read_text()).get("data-root")
+        if isinstance(data_root, str) and data_root.startswith("/"):
+            dirs.append(data_root)
+    except (OSError, ValueError, AttributeError):
+        pass
+    return dirs
 # What stays open without isolation (the README's threat model rows), said once at start.
 OPEN_ROWS = ("copied or renamed docker binaries, interpreters and raw-socket requests reach the daemon directly,"
              " and the session's stub and hook files can be edited")
@@ -56,7 +75,8 @@ RELAYED_SIGNALS = "INT,QUIT,TERM,HUP"
 
 
 def bwrap_argv(bwrap: str, command: list[str], session_dir: str, guarded: list[str], hidden: list[str],
-               hidden_dirs: list[str], cwd: str, env_program: str = "env") -> list[str]:
+               hidden_dirs: list[str], cwd: str, env_program: str = "env",
+               read_only: tuple[str, ...] = ()) -> list[str]:
     """The bubblewrap command line. Pure: paths in, argv out (paths already resolved, existing)."""
     argv = [
         # bwrap neither passes signals on nor survives them (and --die-with-parent then kills the
@@ -69,6 +89,11 @@ def bwrap_argv(bwrap: str, command: list[str], session_dir: str, guarded: list[s
         "--cap-drop", "ALL",           # as root, without it `umount /run/docker.sock` brings the daemon back
         "--ro-bind", session_dir, session_dir,  # stubs, hooks and the record cannot be rewritten
     ]
+    # The kernel's and the engines' controls stay read-only: as root without capabilities the
+    # session still owns root's files (core_pattern runs a program as host root; cgroupfs
+    # freezes a container).
+    for path in read_only:
+        argv += ["--ro-bind", path, path]
     for directory in hidden_dirs:
         argv += ["--tmpfs", directory]
     for path in hidden:
@@ -91,7 +116,8 @@ def plan(session, environ=os.environ) -> tuple[list[str], list[str], list[str], 
             guarded.append(path)
         elif path == upstream:
             warnings.append(f"the daemon's socket {path} does not exist yet; a daemon started later would be reachable directly")
-    hidden_dirs = [d for d in dict.fromkeys(real_path(d) for d in ENGINE_DIRS) if os.path.isdir(d)]
+    hidden_dirs = [d for d in dict.fromkeys(real_path(d) for d in (*ENGINE_DIRS, *engine_state_dirs()))
+                   if os.path.isdir(d)]
     hidden = []
     for path in engine_sockets(home, environ.get("XDG_RUNTIME_DIR"), session.docker_env):
         resolved = real_path(path)
@@ -131,7 +157,7 @@ def isolate(command: list[str], session, profile_setting: str | None,
         return command, (f"wingman-run: warning: no OS isolation ({reason}); open until it is on: {OPEN_ROWS}."
                          " Set isolation: required in the profile to refuse such sessions.")
     argv = bwrap_argv(bwrap, command, session.dir, guarded, hidden, hidden_dirs, os.getcwd(),
-                      shutil.which("env") or "/usr/bin/env")
+                      shutil.which("env") or "/usr/bin/env", tuple(p for p in READ_ONLY if os.path.exists(p)))
     note = ("wingman-run: warning: " + "; ".join(warnings)) if warnings else None
     if note and setting == "required":
         raise IsolationUnavailable(f"isolation is required by the profile, and {'; '.join(warnings)}; nothing was started")

@@ -39,6 +39,8 @@ class Command:
     kind: str = "simple"
     via: tuple[str, ...] = ()  # the wrappers it was found inside, outermost first
     remote: str | None = None  # the host it runs on, for what `ssh HOST CMD` runs there
+    # Words with an unquoted glob or brace the shell expands before it runs them, per argv word.
+    pattern: tuple[bool, ...] = ()
 
     @property
     def name(self) -> str:
@@ -47,6 +49,9 @@ class Command:
 
     def is_dynamic(self, index: int) -> bool:
         return index < len(self.dynamic) and self.dynamic[index]
+
+    def is_pattern(self, index: int) -> bool:
+        return index < len(self.pattern) and self.pattern[index]
 
 
 class Unparsable(Exception):
@@ -79,13 +84,56 @@ def parse_commands(text: str) -> list[Command]:
     stages = longest_pipeline(text)
     if stages > MAX_PIPELINE_STAGES:
         raise Unparsable(f"a pipeline has {stages} stages or more (the limit is {MAX_PIPELINE_STAGES})")
-    tree = _parse(source if text.isascii() else _parser_safe(text))
-    root = tree.root_node
+    parsed = source if text.isascii() else _parser_safe(text)
+    root = _parse(parsed).root_node
+    if b"coproc" in parsed:
+        parsed, source, root = _without_coproc(parsed, source, root)
     if root.descendant_count > MAX_NODES:
         raise Unparsable(f"the command has more than {MAX_NODES} syntax nodes")
     walker = _Walker(source)
     walker.visit(root, 0)
     return walker.commands
+
+
+# bash: `coproc [NAME] COMMAND` runs COMMAND in the background; NAME only comes before a
+# compound command. tree-sitter-bash reads the keyword as a command named coproc, with the
+# body's words (`{`, `while`...) as its arguments, and splits the body at its first `;`.
+_COPROC_NAME = re.compile(rb"[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t]+(?=[{(]|\[\[|(?:while|until|for|if|case|select)(?![A-Za-z0-9_]))")
+MAX_COPROC_ROUNDS = 8  # a coproc inside a coproc's body shows only once the outer keyword is gone
+
+
+def _without_coproc(parsed: bytes, source: bytes, root):
+    """The text with every coproc keyword (and its NAME) blanked out, so its body parses as what runs.
+
+    Blanks keep every byte offset, so words are still read from the same places.
+    """
+    for _ in range(MAX_COPROC_ROUNDS):
+        spans = []
+        for start, end in _coproc_keywords(root):
+            name = _COPROC_NAME.match(parsed, end)
+            spans.append((start, name.end() if name else end))
+        if not spans:
+            return parsed, source, root
+        for start, end in spans:
+            blank = b" " * (end - start)
+            parsed = parsed[:start] + blank + parsed[end:]
+            source = source[:start] + blank + source[end:]
+        root = _parse(parsed).root_node
+    raise Unparsable(f"coproc nested more than {MAX_COPROC_ROUNDS} deep")
+
+
+def _coproc_keywords(root):
+    """Byte ranges of the unquoted word coproc where it stands as a command's name."""
+    found, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "command_name":
+            word = node.named_children[0] if node.named_child_count == 1 else None
+            if word is not None and word.type == "word" and word.text == b"coproc":
+                found.append((word.start_byte, word.end_byte))
+            continue
+        stack.extend(node.children)
+    return found
 
 
 def only_defines_functions(text: str) -> bool:
@@ -224,7 +272,8 @@ def _after_heredocs(text: str, pos: int, delimiters: list[str]) -> int:
 _DYNAMIC_TYPES = frozenset({
     "simple_expansion", "expansion", "command_substitution", "process_substitution", "arithmetic_expansion",
 })
-_PATTERN_CHARS = re.compile(r"[*?\[{]")
+# A glob (* ? or a [...] class: a lone `[` is the test command) or a brace the shell expands.
+_PATTERN_CHARS = re.compile(r"[*?{]|\[.*\]")
 _ANSI_ESCAPES = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r",
                  "t": "\t", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
 _ANSI_RE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|c.|.)", re.S)
@@ -271,7 +320,7 @@ class _Walker:
         kind = node.type
         if kind == "word" or kind == "number":
             raw = self.text(node)
-            return _unescape_unquoted(raw), False, bool(_PATTERN_CHARS.search(raw.replace("\\*", "").replace("\\?", "")))
+            return _unescape_unquoted(raw), False, bool(_PATTERN_CHARS.search(_UNQUOTED_ESCAPE.sub("", raw)))
         if kind == "raw_string":
             return self.text(node)[1:-1], False, False
         if kind == "ansi_c_string":
@@ -280,13 +329,18 @@ class _Walker:
             return self._dquoted(node)
         if kind == "concatenation" or kind == "command_name":
             parts = [self.word(child) for child in node.children]
-            return "".join(p[0] for p in parts), any(p[1] for p in parts), any(p[2] for p in parts)
+            return "".join(p[0] for p in parts), any(p[1] for p in parts), any(p[2] for p in parts) or self._glob_across(node)
         if kind in _DYNAMIC_TYPES:
             return self.text(node), True, False
         if kind in ("string_content", "heredoc_body"):
             return self.text(node), False, False
         # brace_expression, extglob_pattern, regex and the like: text only known after expansion.
         return self.text(node), False, True
+
+    def _glob_across(self, node) -> bool:
+        """A [...] class that tree-sitter split into several words (`dock[e]r`); quoted parts count as plain letters."""
+        plain = "".join(_UNQUOTED_ESCAPE.sub("_", self.text(c)) if c.type == "word" else "_" for c in node.children)
+        return bool(_PATTERN_CHARS.search(plain))
 
     def _dquoted(self, node) -> tuple[str, bool, bool]:
         start = node.start_byte
@@ -499,7 +553,8 @@ class _Walker:
         elif name_pattern:
             opaque = f"the command name {name} is a pattern the shell expands"
         literal_in, producer = stdin if stdin else (None, None)
-        self.commands.append(Command(argv, opaque, dynamic, tuple(env.items()), literal_in, producer))
+        self.commands.append(Command(argv, opaque, dynamic, tuple(env.items()), literal_in, producer,
+                                     pattern=tuple(w[2] for w in words)))
         return _output_of(argv, dynamic, literal_in)
 
     def visit_words(self, node, depth: int) -> None:

@@ -71,6 +71,13 @@ _PARALLEL_VALUE = frozenset({"-j", "--jobs", "-S", "--sshlogin", "-a", "--arg-fi
                              "-L", "-P", "--max-procs", "-E", "--colsep", "-C", "--id", "--delay", "--retries",
                              "--memfree", "--load", "--halt", "--tag-string", "--basefile", "--return", "--env"})
 _FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
+# zsh's precommand modifiers that take no options: the next word is the command (`- cmd` runs it as a login command).
+_PRECOMMAND_MODIFIERS = frozenset({"noglob", "nocorrect", "-"})
+# The dynamic loader runs the program named after its options: ld-linux-x86-64.so.2, ld.so, ld-2.31.so, ld64.so.2, ld-musl-*.so.1.
+_DYNAMIC_LOADER = re.compile(r"ld(?:-.*)?\.so(?:\..*)?|ld64\.so(?:\..*)?")
+_LOADER_VALUE = frozenset({"--library-path", "--preload", "--argv0", "--audit", "--inhibit-rpath",
+                           "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask"})
+_LOADER_NO_PROGRAM_RUN = frozenset({"--list", "--verify", "--help", "--version", "--list-tunables", "--list-diagnostics"})
 
 # Interpreter code that starts processes, and code we cannot read before it runs.
 _SPAWN_HINT = re.compile(r"subprocess|os\.(?:system|popen|exec|spawn)|pty\.spawn|child_process|execSync|spawnSync|"
@@ -88,6 +95,8 @@ def expand(command: Command, depth: int = 0) -> list[Command]:
         return [command]
     name = command.name
     handler = _HANDLERS.get(name)
+    if handler is None and _DYNAMIC_LOADER.fullmatch(name):
+        handler = _loader
     if handler is None and name in _SIMPLE_WRAPPERS:
         handler = _simple_wrapper
     if handler is None and name.startswith("python"):
@@ -113,11 +122,14 @@ def _sub(parent: Command, start: int, argv_end: int | None = None, **changes) ->
         return None
     argv = parent.argv[start:end]
     dynamic = tuple(parent.is_dynamic(i) for i in range(start, end))
+    pattern = tuple(parent.is_pattern(i) for i in range(start, end))
     opaque = None
     if dynamic[0]:
         opaque = f"the command name {argv[0]} is only known when it runs"
+    elif pattern[0]:
+        opaque = f"the command name {argv[0]} is a pattern the shell expands"
     via = parent.via + (" ".join(parent.argv[:min(start, 3)]),)
-    fields = dict(argv=argv, dynamic=dynamic, opaque=opaque, via=via, kind="simple")
+    fields = dict(argv=argv, dynamic=dynamic, pattern=pattern, opaque=opaque, via=via, kind="simple")
     fields.update(changes)
     return replace(parent, **fields)
 
@@ -186,6 +198,21 @@ def _simple_wrapper(command: Command, depth: int):
     i = _skip_options(argv, 1, value_options) + positionals
     if name == "time" and i < len(argv) and argv[i] == "-p":
         i += 1
+    sub = _sub(command, i)
+    return [sub] if sub else []
+
+
+def _precommand(command: Command, depth: int):
+    sub = _sub(command, 1)
+    return [sub] if sub else []
+
+
+def _loader(command: Command, depth: int):
+    """`/lib64/ld-linux-x86-64.so.2 [OPTIONS] PROGRAM ARGS`: the loader runs PROGRAM as if started itself."""
+    argv = command.argv
+    i = _skip_options(argv, 1, _LOADER_VALUE)
+    if any(w.split("=", 1)[0] in _LOADER_NO_PROGRAM_RUN for w in argv[1:i]):
+        return []  # lists or checks the program's libraries; its code does not run
     sub = _sub(command, i)
     return [sub] if sub else []
 
@@ -318,7 +345,7 @@ def _with_input(command: Command, start: int, placeholder: str | None, unknown: 
     else:
         words.append(unknown)
         dynamic.append(True)
-    opaque = f"the command name {words[0]} comes from input only known when it runs" if dynamic[0] else None
+    opaque = f"the command name {words[0]} comes from input only known when it runs" if dynamic[0] else sub.opaque
     return replace(sub, argv=tuple(words), dynamic=tuple(dynamic), opaque=opaque, stdin=None, stdin_from="xargs")
 
 
@@ -644,10 +671,12 @@ def _literal_commands(group: list[str], via) -> list[Command]:
 
 _HANDLERS = {
     "sudo": _sudo, "env": _env, "xargs": _xargs, "watch": _watch, "find": _find, "parallel": _parallel, "sem": _parallel,
+    **{name: _precommand for name in _PRECOMMAND_MODIFIERS},
     "eval": _eval, "trap": _trap, "source": _source, ".": _source, "ssh": _ssh, "su": _su, "script": _script,
     **{name: _shell for name in SHELLS},
     **{name: _interpreter for name in INTERPRETERS},
 }
 
 # Every program this module can look inside: named in the fail-closed check for unreadable text.
-WRAPPERS = frozenset(_HANDLERS) | frozenset(_SIMPLE_WRAPPERS)
+# A lone `-` is too common a word there (`cat -`); what it runs is a word of its own, checked anyway.
+WRAPPERS = (frozenset(_HANDLERS) | frozenset(_SIMPLE_WRAPPERS)) - {"-"}

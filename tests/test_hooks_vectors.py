@@ -47,6 +47,17 @@ HIDDEN = {
 }
 
 
+# Shell syntax and programs that run the command after them; each hides /usr/bin/docker from a plain look.
+WRAPPED = [
+    ("bash", "coproc /usr/bin/docker stop -t 1 victim; wait"),
+    ("bash", "coproc NAME { /usr/bin/docker stop -t 1 victim; }; wait"),
+    ("zsh", "coproc /usr/bin/docker stop -t 1 victim; wait"),
+    ("zsh", "noglob /usr/bin/docker stop -t 1 victim"),
+    ("zsh", "nocorrect /usr/bin/docker stop -t 1 victim"),
+    ("bash", "/lib64/ld-linux-x86-64.so.2 /usr/bin/docker stop -t 1 victim"),
+    ("zsh", "/lib64/ld-linux-x86-64.so.2 /usr/bin/docker stop -t 1 victim"),
+]
+
 # zsh hands a whole pipeline or subshell to its trap, and nothing in it can
 # fail alone: refused, the shell ends there with status 1, as ERR_EXIT would.
 ENDS_THE_SHELL = {("pipeline", "zsh"), ("subshell", "zsh")}
@@ -94,6 +105,13 @@ def test_allowed_vector(vector, shell, fixtures_intact, wingman_home, engine):
 def test_tampering_is_refused(name, shell, fixtures_intact, wingman_home, engine):
     result = wingman_home.run("--", shell, "-c", names.apply(TAMPERING[name]))
     refusals = _refused(result, wingman_home, engine, fixtures_intact)
+    assert any(e["layer"] == "hook" for e in refusals), refusals
+
+
+@pytest.mark.parametrize("shell,command", WRAPPED, ids=[f"{sh}: {c.split(' /')[0]}" for sh, c in WRAPPED])
+def test_wrapping_syntax_and_the_loader_are_refused(shell, command, fixtures_intact, wingman_home, engine):
+    result = wingman_home.run("--", shell, "-c", names.apply(command))
+    refusals = _refused(result, wingman_home, engine, fixtures_intact, exits_nonzero=False)
     assert any(e["layer"] == "hook" for e in refusals), refusals
 
 

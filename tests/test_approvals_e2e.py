@@ -137,8 +137,10 @@ def test_a_plain_call_is_asked_once_by_the_stub(wingman_home, wingman_server, ta
     assert container_state(target) == "exited"
     assert len(wingman_server.requests()) == 1
     decisions = [e for e in wingman_home.events() if e["event"] == "decision"]
-    assert [e["layer"] for e in decisions] == ["stub"]
+    # The hook asked nothing; behind isolation the guard saw the API call and passed it on the stub's approval.
+    assert [e["layer"] for e in decisions if e["layer"] != "guard"] == ["stub"]
     assert decisions[0]["approval"]["status"] == "APPROVED"
+    assert all(e["approval"]["status"] == "GRANTED" for e in decisions if e["layer"] == "guard")
 
 
 def test_ctrl_c_while_waiting_refuses(wingman_home, wingman_server, target, tmp_path):

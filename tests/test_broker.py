@@ -197,3 +197,16 @@ def test_a_refusal_names_objects_as_the_daemon_knows_them(session, engine):
     result = run(session, "bash", "-c", names.apply(f"docker stop {missing}; docker stop victim"))
     assert f"touches:  container {missing}, no such container" in result.stderr
     assert names.apply("touches:  container victim (id ") in result.stderr
+
+
+def test_a_client_with_the_secret_cannot_write_an_allow_the_policy_would_not_give(session, wingman_home, engine,
+                                                                                fixtures_intact):
+    """The session can read the broker's secret: what it claims is judged again, never taken."""
+    forged = session.ask("allowed", "1", "/", "docker.container.ls", "docker", "kill", names.apply("victim"))
+    assert forged.status == 1 and "wingman-run: refused: docker kill" in "".join(forged.values("err"))
+    api = session.ask("api", "not-the-guards-token", "1", "POST", "/containers/x/kill", "docker.container.ls", "x",
+                      "POST /containers/x/kill")
+    assert api.status == 1 and "only the session's Docker API guard" in "".join(api.values("err"))
+    decisions = [e for e in wingman_home.events() if e["event"] == "decision"]
+    assert decisions and all(e["verdict"] != "allow" for e in decisions), decisions
+    assert engine.snapshot() == fixtures_intact

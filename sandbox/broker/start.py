@@ -14,5 +14,6 @@ HOLD_MARGIN_SECONDS = 60
 def start_broker(session: Session, approval_timeout: float) -> tuple[BrokerServer, BrokerAddress]:
     broker = Broker(session)
     server = BrokerServer(session.path, broker.handle)
+    server.guard_token = broker.guard_token  # for the guard's start, never written to the session
     server.start()
     return server, BrokerAddress(server.port, server.secret, int(approval_timeout) + HOLD_MARGIN_SECONDS)

@@ -5,14 +5,17 @@
     hook SHELL SCOPE CWD TEXT [STUBBED]    a bash/zsh hook's question (see hooks.slowpath); STUBBED names
                                            the programs that reach the session's stubs in that shell
     stub PID CWD ENV PROGRAM ARGS...       the stub's slow path: judge, approve, audit; id on allow
-    allowed PID CWD RULE PROGRAM ARGS...   the stub's fast path allowed it: audit; id
+    allowed PID CWD RULE PROGRAM ARGS...   the stub's fast path allowed it: judged again, audited; id
     done ID STATUS PID                     the stub's program ended: exit event, its grants end
-    api PIDS METHOD PATH RULE TARGETS SHOWN  the Docker API guard's question
+    api TOKEN PIDS METHOD PATH RULE TARGETS SHOWN  the Docker API guard's question; TOKEN is the
+                                           guard's own, which the session never sees
     assistant NAME CWD PAYLOAD             an assistant's own pre-execution hook
 """
 
 from __future__ import annotations
 
+import hmac
+import secrets
 import sys
 import threading
 from collections import Counter
@@ -53,6 +56,9 @@ class Broker:
         self.session = session
         self.policy = policy_from(session.profile)
         self.grants = ProcessGrants()
+        # Given to the guard alone (it runs outside the sandbox): the session reads the broker's
+        # secret, so a rule named in an `api` request is taken only from the guard.
+        self.guard_token = secrets.token_hex(16)
         self.counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
 
@@ -126,9 +132,15 @@ class Broker:
     def verb_allowed(self, args: list[str], channel: Channel) -> int:
         if len(args) < 4:
             return _usage(channel, "allowed PID CWD RULE PROGRAM [ARGS...]")
-        _pid_text, cwd, rule, argv = args[0], args[1], args[2], args[3:]
+        _pid_text, cwd, _rule, argv = args[0], args[1], args[2], args[3:]
+        # The fast path can only say less than the core: its word is checked, never taken, so a
+        # client holding the secret cannot write an allow the policy would not give.
+        decision = stub_slowpath.decide_call(argv, {}, self.session.docker_env, self.policy,
+                                             session_context(self.session, cwd))
+        if decision.verdict is not Verdict.ALLOW:
+            return self.verb_stub([args[0], cwd, "", *argv], channel)
         event = audit.decision_event(session=self.session.id, layer="stub", argv=argv, cwd=cwd, verdict="allow",
-                                     rule=rule)
+                                     rule=decision.rule)
         if not self._append(event, channel, argv):
             return 1
         channel.send("id", event["id"])
@@ -143,9 +155,12 @@ class Broker:
         return 0 if self._append(event, channel, None) else 1
 
     def verb_api(self, args: list[str], channel: Channel) -> int:
-        if len(args) != 6:
-            return _usage(channel, "api PIDS METHOD PATH RULE TARGETS SHOWN")
-        pids_text, method, path, rule_id, targets_text, shown = args
+        if len(args) != 7:
+            return _usage(channel, "api TOKEN PIDS METHOD PATH RULE TARGETS SHOWN")
+        if not hmac.compare_digest(args[0].encode(), self.guard_token.encode()):
+            channel.send("err", "wingman-run: refused: only the session's Docker API guard may ask about API calls\n")
+            return 1
+        pids_text, method, path, rule_id, targets_text, shown = args[1:]
         rule = ALL_RULES.get(rule_id) or ALL_RULES[UNKNOWN_API_RULE]
         targets = [t for t in targets_text.split("\n") if t]
         verdict = self.policy.verdict_for(rule)

@@ -92,7 +92,7 @@ def default_shell(environ) -> str:
         return environ.get("SHELL") or "/bin/sh"
 
 
-def isolated(argv: list[str], session, setting: str | None, environ) -> tuple[list[str], object]:
+def isolated(argv: list[str], session, setting: str | None, environ, guard_token: str) -> tuple[list[str], object]:
     """argv wrapped in OS isolation with the Docker API guard running, or as it is, per the profile."""
     from ..guard.launch import GuardStartError, start_guard
 
@@ -103,7 +103,7 @@ def isolated(argv: list[str], session, setting: str | None, environ) -> tuple[li
     guard = None
     if wrapped is not argv:
         try:
-            guard = start_guard(session, environ)
+            guard = start_guard(session, environ, guard_token)
         except GuardStartError as exc:
             if setting == "required":
                 fail(f"isolation is required by the profile, and {exc}; nothing was started", 2)
@@ -158,7 +158,8 @@ def main(args: list[str] | None = None) -> None:
             fail(f"{command[0]}: command not found", 127)
         if not os.access(executable, os.X_OK) or os.path.isdir(executable):
             fail(f"{command[0]}: permission denied", 126)
-        argv, guard = isolated([executable, *command[1:]], session, profile.data.get("isolation"), environ)
+        argv, guard = isolated([executable, *command[1:]], session, profile.data.get("isolation"), environ,
+                               server.guard_token)
         status = run(argv, env)
     finally:
         stop_guard(guard)

@@ -6,11 +6,13 @@ no answer, a garbled answer: the call is refused, never forwarded.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 from ..broker import protocol
 from ..session.layout import BROKER_SECRET, BROKER_SOCKET
+from .launch import TOKEN_ENV
 from .proxy import Request
 
 MAX_SHOWN_LINES = 8
@@ -37,6 +39,7 @@ class BrokerDecider:
     def __init__(self, session_dir: str | Path):
         self.socket = str(Path(session_dir) / BROKER_SOCKET)
         self.secret_file = Path(session_dir) / BROKER_SECRET
+        self.token = os.environ.get(TOKEN_ENV, "")
 
     def __call__(self, request: Request) -> str | None:
         head, call = request.head, request.call
@@ -48,7 +51,7 @@ class BrokerDecider:
         pids = " ".join(str(p) for p in request.pids)
         for rule in call.rules:
             try:
-                reply = protocol.ask(self.socket, secret, "api", pids, head.method, path, rule,
+                reply = protocol.ask(self.socket, secret, "api", self.token, pids, head.method, path, rule,
                                      "\n".join(call.targets), call.shown)
             except (OSError, protocol.ProtocolError) as exc:
                 return self._gone(rule, str(exc) or type(exc).__name__)

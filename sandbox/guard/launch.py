@@ -16,9 +16,14 @@ class GuardStartError(Exception):
     """The guard did not come up; the text is its one line, or what went wrong."""
 
 
-def start_guard(session: Session, environ=os.environ) -> subprocess.Popen:
+# The broker's token for the guard alone, handed over in the guard's environment (outside the sandbox).
+TOKEN_ENV = "WINGMAN_GUARD_TOKEN"
+
+
+def start_guard(session: Session, environ=os.environ, token: str = "") -> subprocess.Popen:
     """python -m sandbox.guard SESSION_DIR, as a child of the launcher (it dies with it)."""
     env = {k: v for k, v in environ.items() if not k.startswith("DOCKER_")}
+    env[TOKEN_ENV] = token
     try:
         process = subprocess.Popen([sys.executable, "-m", "sandbox.guard", session.dir], stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd="/")

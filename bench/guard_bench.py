@@ -1,6 +1,6 @@
 """What the Docker API guard costs, against the daemon's own socket in the same run.
 
-    python bench/guard_bench.py [--quick]
+    python bench/guard_bench.py [--quick] [--only ping,json,ps,cp,logs,exec,rss]
 
 A real session directory, the real broker (the guard asks it about every
 change) and the real guard process, in front of the real engine. Each figure
@@ -10,6 +10,7 @@ own (label wingman-bench) and are removed at the end.
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import socket
@@ -102,8 +103,54 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def follow_streams_rss(guard: str, guard_pid: int, container) -> float:
+    """The guard's resident memory in MB with fifty `logs -f` streams open through it."""
+    ticker = container("ticker", "sh", "-c", "while true; do echo tick; sleep 0.05; done")
+    streams = []
+    request = f"GET /v1.41/containers/{ticker}/logs?follow=1&stdout=1&tail=0 HTTP/1.1\r\nHost: d\r\n\r\n".encode()
+    stop = threading.Event()
+
+    def reader(sock):
+        while not stop.is_set():
+            try:
+                if not sock.recv(65536):
+                    return
+            except OSError:
+                return
+
+    for _ in range(50):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(guard)
+        sock.sendall(request)
+        streams.append(sock)
+        threading.Thread(target=reader, args=(sock,), daemon=True).start()
+    time.sleep(3)
+    resident = rss_kb(guard_pid) / 1024
+    stop.set()
+    for sock in streams:
+        sock.close()
+    return resident
+
+
+FIGURES = ("ping", "json", "ps", "cp", "logs", "exec", "rss")
+
+
+def options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="What the Docker API guard costs, against the daemon's own socket.")
+    parser.add_argument("--quick", action="store_true", help="fewer samples and smaller payloads")
+    parser.add_argument("--only", default=",".join(FIGURES),
+                        help="comma-separated figures to measure (default all): " + ",".join(FIGURES))
+    args = parser.parse_args()
+    args.only = set(args.only.split(","))
+    unknown = args.only - set(FIGURES)
+    if unknown:
+        parser.error(f"unknown figures: {', '.join(sorted(unknown))}")
+    return args
+
+
 def main() -> None:
-    quick = "--quick" in sys.argv
+    args = options()
+    quick, only = args.quick, args.only
     root = Path(tempfile.mkdtemp(prefix="wingman-guard-bench-"))
     session_dir = root / "session"
     session_dir.mkdir(mode=0o700)
@@ -127,68 +174,51 @@ def main() -> None:
         print(f"guard bench (run {RUN}): guard vs direct socket, same run, interleaved")
 
         n = 100 if quick else 300
-        for target in ("/_ping", "/v1.41/containers/json"):
+        for figure, target in (("ping", "/_ping"), ("json", "/v1.41/containers/json")):
+            if figure not in only:
+                continue
             direct, through = interleaved(n, lambda: request_time(DIRECT, target), lambda: request_time(guard, target))
             ratio = p50(through) / p50(direct)
             report(f"GET {target.split('/')[-1]} p50", ratio, 1.5, "x", f"{p50(through)*1e3:.2f} ms vs {p50(direct)*1e3:.2f} ms")
 
-        runs = 10 if quick else 25
-        direct, through = interleaved(runs, lambda: timed(lambda: docker("ps")), lambda: timed(lambda: docker("ps", host=guard)))
-        report("docker ps", p50(through) / p50(direct), 1.2, "x", f"{p50(through)*1e3:.1f} ms vs {p50(direct)*1e3:.1f} ms")
+        if "ps" in only:
+            runs = 10 if quick else 25
+            direct, through = interleaved(runs, lambda: timed(lambda: docker("ps")), lambda: timed(lambda: docker("ps", host=guard)))
+            report("docker ps", p50(through) / p50(direct), 1.2, "x", f"{p50(through)*1e3:.1f} ms vs {p50(direct)*1e3:.1f} ms")
 
-        size = (50 if quick else 200) << 20
-        payload = root / "payload"
-        with open(payload, "wb") as handle:
-            handle.write(os.urandom(1 << 20) * (size >> 20))
         copies = 2 if quick else 3
-        direct, through = interleaved(copies, lambda: timed(lambda: docker("cp", str(payload), f"{idle}:/payload")),
-                                      lambda: timed(lambda: docker("cp", str(payload), f"{idle}:/payload", host=guard)))
-        report(f"docker cp in {size >> 20} MB", min(direct) / min(through), 0.9, "x", f"{size / min(through) / 1e6:.0f} MB/s vs {size / min(direct) / 1e6:.0f} MB/s", lower_is_better=False)
-        out = root / "back"
-        direct, through = interleaved(copies, lambda: timed(lambda: docker("cp", f"{idle}:/payload", str(out))),
-                                      lambda: timed(lambda: docker("cp", f"{idle}:/payload", str(out), host=guard)))
-        report(f"docker cp out {size >> 20} MB", min(direct) / min(through), 0.9, "x", f"{size / min(through) / 1e6:.0f} MB/s vs {size / min(direct) / 1e6:.0f} MB/s", lower_is_better=False)
-        payload.unlink()
-        out.unlink(missing_ok=True)
+        if "cp" in only:
+            size = (50 if quick else 200) << 20
+            payload = root / "payload"
+            with open(payload, "wb") as handle:
+                handle.write(os.urandom(1 << 20) * (size >> 20))
+            direct, through = interleaved(copies, lambda: timed(lambda: docker("cp", str(payload), f"{idle}:/payload")),
+                                          lambda: timed(lambda: docker("cp", str(payload), f"{idle}:/payload", host=guard)))
+            report(f"docker cp in {size >> 20} MB", min(direct) / min(through), 0.9, "x", f"{size / min(through) / 1e6:.0f} MB/s vs {size / min(direct) / 1e6:.0f} MB/s", lower_is_better=False)
+            out = root / "back"
+            direct, through = interleaved(copies, lambda: timed(lambda: docker("cp", f"{idle}:/payload", str(out))),
+                                          lambda: timed(lambda: docker("cp", f"{idle}:/payload", str(out), host=guard)))
+            report(f"docker cp out {size >> 20} MB", min(direct) / min(through), 0.9, "x", f"{size / min(through) / 1e6:.0f} MB/s vs {size / min(direct) / 1e6:.0f} MB/s", lower_is_better=False)
+            payload.unlink()
+            out.unlink(missing_ok=True)
 
-        log_bytes = (25 if quick else 100) * 1_000_000
-        noisy = container("logs", "sh", "-c", f"busybox yes 0123456789abcdef0123456789abcdef0123456789abcdef0123456 | busybox head -c {log_bytes}")
-        docker("wait", noisy)
-        def logs(host):
-            return lambda: timed(lambda: docker("logs", noisy, host=host, stdout=subprocess.DEVNULL))
-        direct, through = interleaved(copies, logs(DIRECT), logs(guard))
-        report(f"docker logs {log_bytes // 1_000_000} MB", min(direct) / min(through), 0.9, "x", f"{log_bytes / min(through) / 1e6:.0f} MB/s vs {log_bytes / min(direct) / 1e6:.0f} MB/s", lower_is_better=False)
+        if "logs" in only:
+            log_bytes = (25 if quick else 100) * 1_000_000
+            noisy = container("logs", "sh", "-c", f"busybox yes 0123456789abcdef0123456789abcdef0123456789abcdef0123456 | busybox head -c {log_bytes}")
+            docker("wait", noisy)
+            def logs(host):
+                return lambda: timed(lambda: docker("logs", noisy, host=host, stdout=subprocess.DEVNULL))
+            direct, through = interleaved(copies, logs(DIRECT), logs(guard))
+            report(f"docker logs {log_bytes // 1_000_000} MB", min(direct) / min(through), 0.9, "x", f"{log_bytes / min(through) / 1e6:.0f} MB/s vs {log_bytes / min(direct) / 1e6:.0f} MB/s", lower_is_better=False)
 
-        trips = 100 if quick else 300
-        direct = exec_round_trips(DIRECT, idle, trips)
-        through = exec_round_trips(guard, idle, trips)
-        report("exec -i round trip", (p50(through) - p50(direct)) * 1e3, 1.0, "ms", f"+ on {p50(direct)*1e3:.2f} ms p50 direct")
+        if "exec" in only:
+            trips = 100 if quick else 300
+            direct = exec_round_trips(DIRECT, idle, trips)
+            through = exec_round_trips(guard, idle, trips)
+            report("exec -i round trip", (p50(through) - p50(direct)) * 1e3, 1.0, "ms", f"+ on {p50(direct)*1e3:.2f} ms p50 direct")
 
-        ticker = container("ticker", "sh", "-c", "while true; do echo tick; sleep 0.05; done")
-        streams = []
-        request = f"GET /v1.41/containers/{ticker}/logs?follow=1&stdout=1&tail=0 HTTP/1.1\r\nHost: d\r\n\r\n".encode()
-        stop = threading.Event()
-
-        def reader(sock):
-            while not stop.is_set():
-                try:
-                    if not sock.recv(65536):
-                        return
-                except OSError:
-                    return
-
-        for _ in range(50):
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.connect(guard)
-            sock.sendall(request)
-            streams.append(sock)
-            threading.Thread(target=reader, args=(sock,), daemon=True).start()
-        time.sleep(3)
-        resident = rss_kb(guard_process.pid) / 1024
-        stop.set()
-        for sock in streams:
-            sock.close()
-        report("guard RSS, 50 streams", resident, 40, "MB")
+        if "rss" in only:
+            report("guard RSS, 50 streams", follow_streams_rss(guard, guard_process.pid, container), 40, "MB")
     finally:
         stop_guard(guard_process)
         server.close()

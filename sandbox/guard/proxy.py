@@ -161,8 +161,9 @@ class Connection:
         self.engine_sockets = engine_sockets
         self.upstream: socket.socket | None = None
         self.inbound = Stream(client)
-        self.pending: queue.Queue = queue.Queue()  # request heads the daemon has yet to answer
-        self.outcome: queue.Queue = queue.Queue()  # "complete", "switched" or "closed", one per request
+        # Made with the responder thread: a queue costs more to make than a ping costs to forward.
+        self.pending: queue.SimpleQueue | None = None  # request heads the daemon has yet to answer
+        self.outcome: queue.SimpleQueue | None = None  # "complete", "switched" or "closed", one per request
         self.outbound: Stream | None = None
         self.responder: threading.Thread | None = None
         self.pids: list[int] | None = None
@@ -176,7 +177,8 @@ class Connection:
             _shut(self.client, socket.SHUT_RDWR)
             _shut(self.upstream, socket.SHUT_RDWR)
             if self.responder is not None:
-                self.pending.put(None)
+                if self.pending is not None:
+                    self.pending.put(None)
                 self.responder.join()
             self.client.close()
             if self.upstream is not None:
@@ -268,6 +270,7 @@ class Connection:
 
     def _start_responder(self) -> None:
         if self.responder is None:
+            self.pending, self.outcome = queue.SimpleQueue(), queue.SimpleQueue()
             self.responder = threading.Thread(target=self._responses, daemon=True)
             self.responder.start()
 
@@ -297,15 +300,22 @@ class Connection:
                 _shut(self.client, socket.SHUT_WR)
                 return "closed"
             response = parse_response_head(head, request.method)
-            self.client.sendall(head)
             if not response.interim:
                 break
+            self.client.sendall(head)
         if response.switches:
+            self.client.sendall(head)
             return "switched"
         if response.body == "length":
-            outbound.forward_length(self.client, response.length)
-        elif response.body == "chunked":
-            outbound.forward_chunked(self.client, ChunkedScanner())
+            # The head and what came with it of the body in one write: most answers are small.
+            take = min(response.length, len(outbound.buf))
+            self.client.sendall(head + outbound.buf[:take])
+            del outbound.buf[:take]
+            outbound.forward_length(self.client, response.length - take)
+        else:
+            self.client.sendall(head)
+            if response.body == "chunked":
+                outbound.forward_chunked(self.client, ChunkedScanner())
         if response.closes:
             _shut(self.client, socket.SHUT_WR)
             return "closed"
@@ -338,48 +348,58 @@ class Connection:
             _shut(self.upstream, socket.SHUT_RDWR)
 
 
-class Workers:
-    """Threads kept waiting for connections: starting a thread costs more than a docker ping.
+class Acceptors:
+    """Threads that each wait in accept() and serve the connection they get themselves.
 
-    Every connection gets a thread of its own at once (a long `logs -f` never
-    makes another call wait); finished threads wait for the next one, up to SPARE.
+    No hand-off from an accepting thread to a worker: waking a second thread
+    costs more than a docker ping. Whenever the last waiting thread takes a
+    connection it first starts another, so a long `logs -f` never makes
+    another call wait; finished threads go back to waiting, up to SPARE.
     """
 
     SPARE = 8
 
-    def __init__(self):
+    def __init__(self, listener: socket.socket, handle: Callable[[socket.socket], None]):
+        self.listener = listener
+        self.handle = handle
         self.lock = threading.Lock()
-        self.queue: queue.SimpleQueue = queue.SimpleQueue()
-        self.idle = 0
+        self.waiting = 0
 
-    def submit(self, job: Callable[[], None]) -> None:
+    def run(self, threads: int = 2) -> None:
+        """Serve forever: the calling thread is one of the acceptors, and never leaves."""
         with self.lock:
-            if self.idle:
-                self.idle -= 1  # reserved for this job
-            else:
-                threading.Thread(target=self._work, daemon=True).start()
-        self.queue.put(job)
+            self.waiting = threads
+        for _ in range(threads - 1):
+            threading.Thread(target=self._accept, daemon=True).start()
+        self._accept(forever=True)
 
-    def _work(self) -> None:
+    def _accept(self, forever: bool = False) -> None:
         while True:
-            job = self.queue.get()
             try:
-                job()
+                client, _ = self.listener.accept()
+            except InterruptedError:
+                continue
+            with self.lock:
+                self.waiting -= 1
+                spawn = self.waiting == 0
+                if spawn:
+                    self.waiting += 1  # counted from now: the new thread will be waiting
+            if spawn:
+                threading.Thread(target=self._accept, daemon=True).start()
+            try:
+                self.handle(client)
             except Exception:  # noqa: BLE001 - a connection's failure is its own
                 pass
             with self.lock:
-                if self.idle >= self.SPARE:
+                if self.waiting >= self.SPARE and not forever:
                     return
-                self.idle += 1
+                self.waiting += 1
 
 
 def serve(listener: socket.socket, upstream_path: str, decide: Decider,
           chain: Callable[[socket.socket], list[int]], engine_sockets: tuple[str, ...] = ()) -> None:
-    """Accept connections forever, each on a thread of its own."""
-    workers = Workers()
-    while True:
-        try:
-            client, _ = listener.accept()
-        except InterruptedError:
-            continue
-        workers.submit(Connection(client, upstream_path, decide, chain, engine_sockets).run)
+    """Accept connections forever, each served on a thread of its own."""
+    def handle(client: socket.socket) -> None:
+        Connection(client, upstream_path, decide, chain, engine_sockets).run()
+
+    Acceptors(listener, handle).run()

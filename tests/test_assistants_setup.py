@@ -55,14 +55,21 @@ def test_a_settings_the_user_gave_claude_is_merged_and_left_as_it_was(session, t
 
 def test_codex_gets_a_per_run_override_that_parses_as_its_hooks_table(session):
     started = prepare(["codex", "exec", "fix it"], session, {}, None)
-    assert started[0] == "codex" and started[1] == "-c" and started[3:] == ["exec", "fix it"]
+    assert started[0] == "codex" and started[1] == started[3] == "-c" and started[5:] == ["exec", "fix it"]
     key, _, value = started[2].partition("=")
     assert key == "hooks.PreToolUse"
     (group,) = tomllib.loads(f"v = {value}")["v"]  # -c values are TOML, as `codex --help` says
     assert group["matcher"] == "^Bash$"
     (hook,) = group["hooks"]
     assert hook["type"] == "command" and shlex.split(hook["command"]) == [hook_path(session)]
-    assert hook["timeout_sec"] > 300
+    assert hook["timeout"] > 300  # Codex's key; an unknown one is ignored and the default (600 s) applies
+    # The trust record Codex needs before it runs a hook, for this hook exactly (tests/test_assistants_codex.py
+    # shows the real Codex running it).
+    key, _, value = started[4].partition("=")
+    assert key == "hooks.state"
+    state = tomllib.loads(f"v = {value}")["v"]
+    assert list(state) == ["/<session-flags>/config.toml:pre_tool_use:0:0"]
+    assert state["/<session-flags>/config.toml:pre_tool_use:0:0"]["trusted_hash"].startswith("sha256:")
 
 
 def test_gemini_reads_a_session_copy_of_the_system_settings_with_our_hook(session, tmp_path):

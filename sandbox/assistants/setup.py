@@ -3,8 +3,9 @@
   claude        --settings SESSION_DIR/assistants/claude-settings.json, inserted after the program word;
                 Claude Code merges it with the user's own settings (a --settings the user gave is merged
                 into ours, their file left as it is).
-  codex         -c hooks.PreToolUse=[...] after the program word: a per-run override layered over the
-                user's ~/.codex/config.toml, which stays in force and untouched. A session config home
+  codex         -c hooks.PreToolUse=[...] and -c hooks.state={...} (its trust record) after the program
+                word: a per-run override layered over the user's ~/.codex/config.toml, which stays in force
+                and untouched. A session config home
                 would have to copy the user's auth, history and sessions, and would lose what Codex
                 writes there.
   gemini        GEMINI_CLI_SYSTEM_SETTINGS_PATH -> a session copy of the system settings Gemini CLI would
@@ -16,6 +17,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shlex
@@ -138,13 +140,35 @@ def _toml_string(text: str) -> str:
     return json.dumps(text)  # a JSON string is a valid TOML basic string for these characters
 
 
+# Codex runs a hook only when config holds its trust record, `hooks.state."<key>".trusted_hash`, and it
+# reads that record from the `-c` layer too: the key names the session-flags layer, the event, the group's
+# and the handler's index; the hash is sha256 of the handler's identity as compact JSON with sorted keys.
+# A `-c` hook without it is skipped without a word (checked against Codex CLI 0.171 and its `hooks/list`).
+CODEX_HOOK_KEY = "/<session-flags>/config.toml:pre_tool_use:0:0"
+CODEX_MATCHER = "^Bash$"
+
+
+def codex_trust_hash(command: str, timeout: int) -> str:
+    identity = {"event_name": "pre_tool_use", "matcher": CODEX_MATCHER,
+                "hooks": [{"async": False, "command": command, "timeout": timeout, "type": "command"}]}
+    text = json.dumps(identity, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
 def codex_override(hook: str, timeout: int) -> str:
-    return (f'hooks.PreToolUse=[{{matcher="^Bash$",hooks=[{{type="command",command={_toml_string(shlex.quote(hook))},'
-            f'timeout_sec={timeout}}}]}}]')
+    command = shlex.quote(hook)
+    return (f'hooks.PreToolUse=[{{matcher={_toml_string(CODEX_MATCHER)},hooks=[{{type="command",'
+            f'command={_toml_string(command)},timeout={timeout}}}]}}]')
+
+
+def codex_trust(hook: str, timeout: int) -> str:
+    digest = codex_trust_hash(shlex.quote(hook), timeout)
+    return f'hooks.state={{{_toml_string(CODEX_HOOK_KEY)}={{trusted_hash={_toml_string(digest)}}}}}'
 
 
 def prepare_codex(command, index, session, env, hook, timeout) -> list[str]:
-    return [*command[:index + 1], "-c", codex_override(hook, timeout), *command[index + 1:]]
+    return [*command[:index + 1], "-c", codex_override(hook, timeout), "-c", codex_trust(hook, timeout),
+            *command[index + 1:]]
 
 
 # -- Gemini CLI -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import mapping
+from .upstream import Dialer
 from .framing import ChunkedScanner, FramingError, RequestHead, head_end, parse_request_head, parse_response_head
 
 BUFFER = 16 * 1024  # each direction starts small: fifty idle streams must stay cheap
@@ -50,30 +51,43 @@ class Stream:
     def __init__(self, sock: socket.socket):
         self.sock = sock
         self.buf = bytearray()
-        self.scratch = bytearray(BUFFER)
-        self.view = memoryview(self.scratch)
+        self.scratch = bytearray()  # made at the first body read: most messages come whole with their head
 
-    def _recv(self, limit: int | None = None) -> int:
-        got = self.sock.recv_into(self.scratch, limit or len(self.scratch))
-        if got == len(self.scratch) and got < BULK_BUFFER:
+    def _recv(self, limit: int = 0) -> tuple[bytearray, int]:
+        """Read up to limit (0: as much as fits) into the scratch buffer: (that buffer, bytes read)."""
+        scratch = self.scratch
+        if not scratch:
+            scratch = self.scratch = bytearray(BUFFER)
+        got = self.sock.recv_into(scratch, min(limit, len(scratch)) if limit else len(scratch))
+        if got == len(scratch) and got < BULK_BUFFER:
             self.scratch = bytearray(BULK_BUFFER)  # a bulk transfer: fewer, larger reads and writes
-            self.view = memoryview(self.scratch)
-        return got
+        return scratch, got
 
     def read_head(self) -> bytes | None:
         """The next message head, or None when the peer closed between messages."""
-        while True:
-            end = head_end(self.buf)
+        buf = self.buf
+        if not buf:
+            # The common case: the whole head (and often the whole message) in one read.
+            data = self.sock.recv(BUFFER)
+            if not data:
+                return None
+            end = head_end(data)
             if end >= 0:
-                head = bytes(self.buf[:end])
-                del self.buf[:end]
+                buf += memoryview(data)[end:]
+                return data[:end] if end < len(data) else data
+            buf += data
+        while True:
+            end = head_end(buf)
+            if end >= 0:
+                head = bytes(buf[:end])
+                del buf[:end]
                 return head
             data = self.sock.recv(BUFFER)
             if not data:
-                if self.buf:
+                if buf:
                     raise Closed("closed in the middle of a head")
                 return None
-            self.buf += data
+            buf += data
 
     def read_exact(self, count: int) -> bytes:
         while len(self.buf) < count:
@@ -92,11 +106,10 @@ class Stream:
             del self.buf[:take]
             count -= take
         while count:
-            view = self.view
-            got = self._recv(min(count, len(self.scratch)))
+            scratch, got = self._recv(count)
             if not got:
                 raise Closed("closed in the middle of a body")
-            dst.sendall(view[:got])
+            dst.sendall(memoryview(scratch)[:got])
             count -= got
 
     def forward_chunked(self, dst: socket.socket, scanner: ChunkedScanner, limit: int | None = None) -> bytes:
@@ -110,11 +123,11 @@ class Stream:
                 collected += self.buf[:used]
             del self.buf[:used]
         while not scanner.done and (limit is None or len(collected) <= limit):
-            scratch, view = self.scratch, self.view
-            got = self._recv()
+            scratch, got = self._recv()
             if not got:
                 raise Closed("closed in the middle of a chunked body")
             used = scanner.feed(scratch, 0, got)
+            view = memoryview(scratch)
             if limit is None:
                 dst.sendall(view[:used])
             else:
@@ -128,11 +141,10 @@ class Stream:
             dst.sendall(self.buf)
             self.buf.clear()
         while True:
-            view = self.view
-            got = self._recv()
+            scratch, got = self._recv()
             if not got:
                 return
-            dst.sendall(view[:got])
+            dst.sendall(memoryview(scratch)[:got])
 
 
 def _shut(sock: socket.socket | None, how: int) -> None:
@@ -152,10 +164,10 @@ def error_response(status: int, reason: str, message: str) -> bytes:
 class Connection:
     """One client connection and, once a request is let through, its connection to the daemon."""
 
-    def __init__(self, client: socket.socket, upstream_path: str, decide: Decider,
+    def __init__(self, client: socket.socket, dialer: Dialer, decide: Decider,
                  chain: Callable[[socket.socket], list[int]], engine_sockets: tuple[str, ...]):
         self.client = client
-        self.upstream_path = upstream_path
+        self.dialer = dialer
         self.decide = decide
         self.chain = chain
         self.engine_sockets = engine_sockets
@@ -174,9 +186,10 @@ class Connection:
         except Exception:  # noqa: BLE001 - whatever went wrong, the connection ends and nothing more is forwarded
             pass
         finally:
-            _shut(self.client, socket.SHUT_RDWR)
-            _shut(self.upstream, socket.SHUT_RDWR)
             if self.responder is not None:
+                # Wakes the other thread wherever it waits on either socket (a close alone would not).
+                _shut(self.client, socket.SHUT_RDWR)
+                _shut(self.upstream, socket.SHUT_RDWR)
                 if self.pending is not None:
                     self.pending.put(None)
                 self.responder.join()
@@ -257,15 +270,12 @@ class Connection:
     def _connect(self) -> bool:
         if self.upstream is not None:
             return True
-        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            upstream.connect(self.upstream_path)
+            self.upstream = self.dialer.connect()
         except OSError as exc:
-            upstream.close()
-            self._refuse(502, "Bad Gateway", f"wingman-run guard: cannot reach the Docker daemon at {self.upstream_path}: {exc.strerror or exc}")
+            self._refuse(502, "Bad Gateway", f"wingman-run guard: cannot reach the Docker daemon at {self.dialer.path}: {exc.strerror or exc}")
             return False
-        self.upstream = upstream
-        self.outbound = Stream(upstream)
+        self.outbound = Stream(self.upstream)
         return True
 
     def _start_responder(self) -> None:
@@ -399,7 +409,10 @@ class Acceptors:
 def serve(listener: socket.socket, upstream_path: str, decide: Decider,
           chain: Callable[[socket.socket], list[int]], engine_sockets: tuple[str, ...] = ()) -> None:
     """Accept connections forever, each served on a thread of its own."""
+    dialer = Dialer(upstream_path)
+
     def handle(client: socket.socket) -> None:
-        Connection(client, upstream_path, decide, chain, engine_sockets).run()
+        Connection(client, dialer, decide, chain, engine_sockets).run()
+        dialer.refill()  # once the caller has its answer
 
     Acceptors(listener, handle).run()

@@ -43,7 +43,10 @@ LABEL = f"wingman-bench={RUN}"
 
 def docker(*args: str, host: str = DIRECT, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
     env = {"PATH": "/usr/bin:/bin", "DOCKER_HOST": f"unix://{host}", "HOME": "/tmp"}
-    return subprocess.run([DOCKER, *args], env=env, stdout=stdout, stderr=subprocess.PIPE, check=True)
+    done = subprocess.run([DOCKER, *args], env=env, stdout=stdout, stderr=subprocess.PIPE)
+    if done.returncode:
+        raise SystemExit(f"docker {' '.join(args)} via {host}: {done.stderr.decode().strip()}")
+    return done
 
 
 def request_time(path: str, target: str) -> float:
@@ -160,7 +163,7 @@ def main() -> None:
                       docker_env={"DOCKER_CONTEXT": "default"})
     session.save()
     server, _ = start_broker(session, 0)
-    guard_process = start_guard(session)
+    guard_process = start_guard(session, token=server.guard_token)  # the broker answers API questions from the guard alone
     guard = str(session_dir / "docker.sock")
     names = []
     try:

@@ -17,6 +17,7 @@ import os
 import queue
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -28,6 +29,7 @@ BUFFER = 16 * 1024  # each direction starts small: fifty idle streams must stay 
 BULK_BUFFER = 256 * 1024  # and grows when a read fills it (cp, logs, build contexts)
 DRAIN_LIMIT = 1 << 20
 DRAIN_SECONDS = 2.0
+ACCEPT_RETRY_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -389,13 +391,20 @@ class Acceptors:
                 client, _ = self.listener.accept()
             except InterruptedError:
                 continue
+            except OSError:
+                time.sleep(ACCEPT_RETRY_SECONDS)  # out of descriptors or memory for a moment: the count stays right
+                continue
             with self.lock:
                 self.waiting -= 1
                 spawn = self.waiting == 0
                 if spawn:
                     self.waiting += 1  # counted from now: the new thread will be waiting
             if spawn:
-                threading.Thread(target=self._accept, daemon=True).start()
+                try:
+                    threading.Thread(target=self._accept, daemon=True).start()
+                except RuntimeError:  # no thread to be had: this one goes back to waiting after this call
+                    with self.lock:
+                        self.waiting -= 1
             try:
                 self.handle(client)
             except Exception:  # noqa: BLE001 - a connection's failure is its own

@@ -235,3 +235,20 @@ def test_macos_profile_denies_every_engine_socket_and_lets_the_guard_through():
     assert 'colima/[^/]+/docker[.]sock$' in text
     assert '(allow network-outbound (remote unix-socket (path-literal "/Users/a \\"b\\"/run/s1/docker.sock")))' in text
     assert text.index("(allow default)") < text.index("(deny network-outbound")
+
+
+def test_the_filesystem_is_laid_in_without_the_engines_mount_trees(tmp_path):
+    """Binding / whole also binds the engines' container mounts, which come and go: bubblewrap then fails now and then."""
+    from sandbox.session.isolation import root_binds
+
+    hidden = str(tmp_path / "var" / "lib" / "docker")
+    os.makedirs(hidden)
+    options, pairs = root_binds([hidden]), []
+    while options:  # (option, the path it lays in): --dir takes one argument, --bind and --symlink two
+        width = 2 if options[0] == "--dir" else 3
+        pairs.append((options[0], options[width - 1]))
+        options = options[width:]
+    assert ("--bind", "/") not in pairs and all(path != hidden for _, path in pairs)
+    assert ("--dir", str(tmp_path)) in pairs and ("--dir", str(tmp_path / "var" / "lib")) in pairs
+    assert all(not path.startswith(("/proc", "/sys", "/dev/")) for _, path in pairs)
+    assert root_binds([]) == ["--bind", "/", "/"]

@@ -76,13 +76,15 @@ RELAYED_SIGNALS = "INT,QUIT,TERM,HUP"
 
 def bwrap_argv(bwrap: str, command: list[str], session_dir: str, guarded: list[str], hidden: list[str],
                hidden_dirs: list[str], cwd: str, env_program: str = "env",
-               read_only: tuple[str, ...] = ()) -> list[str]:
-    """The bubblewrap command line. Pure: paths in, argv out (paths already resolved, existing)."""
+               read_only: tuple[str, ...] = (), roots: list[str] | None = None) -> list[str]:
+    """The bubblewrap command line. Pure: paths in, argv out (paths already resolved, existing).
+
+    roots: how the filesystem is laid in (root_binds); by default / whole."""
     argv = [
         # bwrap neither passes signals on nor survives them (and --die-with-parent then kills the
         # session with SIGKILL): it ignores them, and the command gets them back, by default.
         env_program, f"--ignore-signal={RELAYED_SIGNALS}", bwrap,
-        "--bind", "/", "/",            # the user's files stay as they are, writable
+        *(roots if roots is not None else ["--bind", "/", "/"]),  # the user's files stay as they are, writable
         "--dev-bind", "/dev", "/dev",  # terminals, /dev/null, /dev/shm
         "--unshare-pid", "--proc", "/proc",  # /proc/1/root no longer leads out of the sandbox
         "--die-with-parent",
@@ -103,6 +105,45 @@ def bwrap_argv(bwrap: str, command: list[str], session_dir: str, guarded: list[s
         argv += ["--bind", guard, path]
     argv += ["--chdir", cwd, "--", "env", f"--default-signal={RELAYED_SIGNALS}", "--", *command]
     return argv
+
+
+# Laid in by bubblewrap options of their own.
+_OWN_MOUNTS = frozenset({"/proc", "/dev", "/sys"})
+
+
+def root_binds(hidden_dirs: list[str]) -> list[str]:
+    """Bind options that lay in the filesystem, every directory to be hidden left out.
+
+    Binding / whole also binds every mount below it, the engines' container
+    mounts included, which come and go as containers start and stop: bubblewrap
+    then fails now and then ("Unable to apply mount flags"). The directories on
+    the way to a hidden one are made anew and their other entries bound one by one.
+    """
+    hidden = set(hidden_dirs)
+    on_the_way = {str(parent) for d in hidden_dirs for parent in Path(d).parents}
+    options: list[str] = []
+
+    def lay(directory: str) -> None:
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            return
+        for name in names:
+            path = os.path.join(directory, name)
+            if path in hidden or path in _OWN_MOUNTS:
+                continue
+            if os.path.islink(path):
+                options.extend(["--symlink", os.readlink(path), path])
+            elif path in on_the_way and os.path.isdir(path):
+                options.extend(["--dir", path])
+                lay(path)
+            else:
+                options.extend(["--bind", path, path])
+
+    if not hidden:
+        return ["--bind", "/", "/"]
+    lay("/")
+    return options
 
 
 def plan(session, environ=os.environ) -> tuple[list[str], list[str], list[str], list[str]]:
@@ -157,7 +198,8 @@ def isolate(command: list[str], session, profile_setting: str | None,
         return command, (f"wingman-run: warning: no OS isolation ({reason}); open until it is on: {OPEN_ROWS}."
                          " Set isolation: required in the profile to refuse such sessions.")
     argv = bwrap_argv(bwrap, command, session.dir, guarded, hidden, hidden_dirs, os.getcwd(),
-                      shutil.which("env") or "/usr/bin/env", tuple(p for p in READ_ONLY if os.path.exists(p)))
+                      shutil.which("env") or "/usr/bin/env", tuple(p for p in READ_ONLY if os.path.exists(p)),
+                      root_binds(hidden_dirs))
     note = ("wingman-run: warning: " + "; ".join(warnings)) if warnings else None
     if note and setting == "required":
         raise IsolationUnavailable(f"isolation is required by the profile, and {'; '.join(warnings)}; nothing was started")

@@ -60,11 +60,15 @@ def bwrap_path(environ=os.environ) -> str | None:
 @lru_cache(maxsize=4)
 def bwrap_works(bwrap: str) -> str | None:
     """None when bubblewrap can build a sandbox here, else why not (one line)."""
-    try:
-        probe = subprocess.run([bwrap, "--ro-bind", "/", "/", "--unshare-pid", "--proc", "/proc", "true"],
-                               capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError) as exc:
-        return f"{bwrap} does not run ({exc})"
+    # Tried up to three times: binding / whole races with container mounts coming and going.
+    for _ in range(3):
+        try:
+            probe = subprocess.run([bwrap, "--ro-bind", "/", "/", "--unshare-pid", "--proc", "/proc", "true"],
+                                   capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError) as exc:
+            return f"{bwrap} does not run ({exc})"
+        if probe.returncode == 0:
+            return None
     if probe.returncode != 0:
         return f"{bwrap} cannot build a sandbox here: {(probe.stderr.strip().splitlines() or ['exit %d' % probe.returncode])[-1]}"
     return None

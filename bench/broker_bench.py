@@ -107,8 +107,10 @@ def main() -> None:
 
         with ChildSession(outside, cwd=tmp) as session:
             inside = session.env
-            trips = session.run([bash, "-c", ROUND_TRIP.replace("COUNT", "200")], capture_output=True, text=True,
-                                cwd=tmp).stdout.split()
+            # The client's part only, as the hook does it: the loop itself runs unhooked.
+            unhooked = {k: v for k, v in inside.items() if k not in ("BASH_ENV", "ZDOTDIR")}
+            trips = subprocess.run([bash, "-c", ROUND_TRIP.replace("COUNT", "200")], capture_output=True, text=True,
+                                   cwd=tmp, env=unhooked).stdout.split()
             micros = sorted(int(t) for t in trips)
             report("verdict round trip", statistics.median(micros) / 1000, 2, "ms",
                    f"p90 {micros[len(micros) * 9 // 10] / 1000:.2f} ms over {len(micros)} questions from bash")

@@ -99,7 +99,9 @@ fi
 # and the same as one glob (with the hook's own names): the trap's whole cost for most commands.
 __WINGMAN_WORDS=@WORDS@
 __WINGMAN_ALL_PATTERN=@WORDS_PATTERN@
-\builtin readonly __WINGMAN_WORDS __WINGMAN_ALL_PATTERN
+# Up to this many armed words, the trap matches one glob; above, it looks words up.
+__WINGMAN_GLOB_WORDS=4
+\builtin readonly __WINGMAN_WORDS __WINGMAN_ALL_PATTERN __WINGMAN_GLOB_WORDS
 
 # =============================================================================
 # The checks: cheap word lookups in the shell, the policy core on a hit.
@@ -205,11 +207,16 @@ __wingman_stand_in() {
 
 # extdebug (a non-zero DEBUG trap skips the command) cannot be set from a
 # startup file, only from inside the trap; the first call also checks its own
-# command. From then on one glob match decides, in the trap itself, whether a
-# command is worth a closer look: no function call for most commands.
+# command. From then on, with a few words armed, one glob in the trap itself
+# decides whether a command is worth a closer look (no function call); with
+# many armed, a word lookup does (bash's extended globs crawl on long alternations).
 __wingman_first() {
   \builtin shopt -s extdebug
-  \builtin trap '[[ -z $__WINGMAN_SHADOW && ${BASH_COMMAND//$__WINGMAN_QUOTES/} != $__WINGMAN_PATTERN ]] || __wingman_check' DEBUG
+  if ((${#__WINGMAN_ARMED[@]} > __WINGMAN_GLOB_WORDS)); then
+    \builtin trap 'if [[ -n $__WINGMAN_SHADOW ]] || __wingman_worth_asking; then __wingman_check; fi' DEBUG
+  else
+    \builtin trap '[[ -z $__WINGMAN_SHADOW && ${BASH_COMMAND//$__WINGMAN_QUOTES/} != $__WINGMAN_PATTERN ]] || __wingman_check' DEBUG
+  fi
   __wingman_check
 }
 

@@ -205,7 +205,8 @@ __wingman_arm() {
       \builtin unfunction -- $__WINGMAN_SHADOW 2>/dev/null
       __WINGMAN_SHADOW=
     fi
-    if [[ -z $__WINGMAN_SHADOW && ${ZSH_DEBUG_CMD//$~__WINGMAN_QUOTES/} != $~__WINGMAN_PATTERN ]]; then
+    if [[ -z $__WINGMAN_SHADOW ]] && { (( ${#__WINGMAN_ARMED} > 4 )) && ! __wingman_worth_asking ||
+      (( ${#__WINGMAN_ARMED} <= 4 )) && [[ ${ZSH_DEBUG_CMD//$~__WINGMAN_QUOTES/} != $~__WINGMAN_PATTERN ]] }; then
       :  # names nothing worth a closer look: the cost of most commands ends here
     elif [[ -z $__WINGMAN_SHADOW && ${(%):-%x} != $__WINGMAN_ZDOTDIR/(wingman.zsh|.zshenv|.zprofile|.zshrc|.zlogin|.zlogout) ]] &&
       __wingman_worth_asking && ! __wingman_reaches_stub && ! __wingman_ask command "$ZSH_DEBUG_CMD" &&

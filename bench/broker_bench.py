@@ -53,7 +53,7 @@ done
 
 def script_text(guarded: bool) -> str:
     """A build-and-check script of the kind assistants write: functions, loops, one eval."""
-    lines = ["#!/usr/bin/env bash", "set -eu", 'work=$(mktemp -d)', 'trap \'rm -rf "$work"\' EXIT',
+    lines = ["#!/usr/bin/env bash", "set -eu", 'work=$(mktemp -d)',
              "log() { printf '%s\\n' \"$*\" >/dev/null; }"]
     for i in range(40):
         lines += [f"step_{i}() {{", f"  local n={i} acc=0", "  for ((k = 0; k < 20; k++)); do acc=$((acc + k * n)); done",
@@ -65,7 +65,8 @@ def script_text(guarded: bool) -> str:
     for _ in range(5):
         lines.append("git rev-parse --is-inside-work-tree >/dev/null 2>&1 || true" if guarded
                      else "test -d . || true")
-    lines += [f"log line {i}" for i in range(230 - len(lines))]
+    lines += [f"log line {i}" for i in range(229 - len(lines))]
+    lines.append('rmdir "$work"')
     return "\n".join(lines) + "\n"
 
 
@@ -75,8 +76,11 @@ def long_script() -> str:
 
 def timed(argv: list[str], env: dict, cwd: str) -> float:
     start = time.perf_counter()
-    subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
+    done = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:  # a refused or broken run would time nothing worth a figure
+        sys.exit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.decode(errors='replace')[-300:]}")
+    return elapsed
 
 
 def interleaved(argv: list[str], outside: dict, inside: dict, rounds: int, cwd: str) -> tuple[float, float]:

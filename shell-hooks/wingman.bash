@@ -63,8 +63,9 @@ if [[ $- != *i* ]]; then
     __WINGMAN_TEXT=${BASH_EXECUTION_STRING-}
   elif [[ $- != *s* && -f $0 && -r $0 && ${0##*/} != @(bash|sh|rbash) ]]; then
     __WINGMAN_SCOPE=script
-    # mapfile reads a file in blocks; read -d '' goes a byte at a time.
-    \builtin mapfile -d '' -n 1 __WINGMAN_TEXT <"$0"
+    # The broker reads the file itself (and keeps its plan while the file is unchanged):
+    # reading a long script here would cost more than running it.
+    __WINGMAN_TEXT=$0
   else
     __WINGMAN_SCOPE=stdin  # the text arrives line by line: nothing to read up front
   fi
@@ -73,7 +74,7 @@ if [[ $- != *i* ]]; then
   __WINGMAN_DYNAMIC= __WINGMAN_PLAN=
   if [[ $__WINGMAN_SCOPE == stdin ]]; then
     __WINGMAN_DYNAMIC=1  # the text arrives line by line: every command is checked
-  elif ((${#__WINGMAN_TEXT} > 4096)); then
+  elif [[ $__WINGMAN_SCOPE == script ]] || ((${#__WINGMAN_TEXT} > 4096)); then
     __WINGMAN_PLAN=1
   else
     __WINGMAN_PLAIN=${__WINGMAN_TEXT//$__WINGMAN_QUOTES/}
@@ -245,7 +246,8 @@ if [[ $__WINGMAN_SCOPE != interactive ]]; then
   # A -c string or a script is refused up front only when it tampers with the
   # hooks; otherwise its risky commands are checked as they run.
   if [[ -n $__WINGMAN_PLAN ]]; then
-    __wingman_ask script "$__WINGMAN_TEXT" || \builtin exit 1
+    if [[ $__WINGMAN_SCOPE == script ]]; then __WINGMAN_PLAN=file; else __WINGMAN_PLAN=script; fi
+    __wingman_ask "$__WINGMAN_PLAN" "$__WINGMAN_TEXT" || \builtin exit 1
   fi
   if [[ -n $__WINGMAN_DYNAMIC || $__WINGMAN_REPLY == '*' ]]; then
     __wingman_arm_words

@@ -39,11 +39,14 @@ class Channel:
         self._pending = bytearray()
         self._streaming = False
         self.gone = False
+        self.last_words: str | None = None  # a script's plan, as sent
 
     def send(self, kind: str, value: str = "") -> None:
         if self.gone:
             return
         with self._lock:
+            if kind == "words":
+                self.last_words = value
             self._pending += answer(kind, value)
             if kind == "hold":
                 self._streaming = True

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
 import sys
 import threading
@@ -31,6 +32,7 @@ from ..session.record import GUARDED_PROGRAMS, Session
 from ..stub import slowpath as stub_slowpath
 from .enforce import GateResult, gate, record_exit, session_context
 from .grants import ProcessGrants
+from .scripts import PlanCache, ScriptFile
 from .server import Channel, ErrStream
 
 UNKNOWN_API_RULE = "docker.unknown"
@@ -59,6 +61,7 @@ class Broker:
         # Given to the guard alone (it runs outside the sandbox): the session reads the broker's
         # secret, so a rule named in an `api` request is taken only from the guard.
         self.guard_token = secrets.token_hex(16)
+        self.script_plans = PlanCache()
         self.counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
 
@@ -96,6 +99,8 @@ class Broker:
             return _usage(channel, "hook SHELL script|command CWD TEXT [STUBBED]")
         shell, scope, cwd, text = args[:4]
         stubbed = frozenset(args[4].split()) & STUBBED_PROGRAMS if len(args) == 5 else frozenset()
+        if scope == "file":
+            return self._hook_file(shell, cwd, text, channel)
         ctx = session_context(self.session, cwd)
         plan = hook_slowpath.plan(shell, scope, text, self.policy, ctx, stubbed)
         allowed = plan.decision.verdict is Verdict.ALLOW
@@ -108,6 +113,21 @@ class Broker:
         if not allowed and scope == "command":
             channel.send("name", hook_slowpath.lookup_name(text, shell, self.policy, ctx))
         return 0 if allowed else 1
+
+    def _hook_file(self, shell: str, cwd: str, path: str, channel: Channel) -> int:
+        """A script file: read here, planned as a script; the plan kept while the file is unchanged."""
+        script = ScriptFile.read(os.path.join(cwd, path))
+        if script is None:
+            channel.send("words", hook_slowpath.EVERY_WORD)  # unreadable here: every command is checked
+            return 0
+        words = self.script_plans.get(script.key)
+        if words is not None:
+            channel.send("words", words)
+            return 0
+        status = self.verb_hook([shell, "script", cwd, script.text], channel)
+        if status == 0 and channel.last_words is not None:
+            self.script_plans.put(script.key, channel.last_words)
+        return status
 
     def verb_stub(self, args: list[str], channel: Channel) -> int:
         if len(args) < 4:

@@ -128,23 +128,49 @@ class FirstLook:
     agrees with the regexes.
     """
 
-    _WORD = re.compile(r"[A-Za-z0-9_.#-]+")
     _DOT_SOURCE = re.compile(r"(?:^|[;&|({ \t])\.[ \t]", re.M)
+    _EDGE = "A-Za-z0-9_.#-"
+    # `. FILE` as a command: at the start of a line or after a separator (`test -d . ` is no source).
+    _DOT_COMMAND = re.compile(r"(?:^|[;&|({])[ \t]*\.[ \t]", re.M)
 
     def __init__(self):
-        self.names = frozenset(guarded_programs())
+        self.names = tuple(guarded_programs())
         self.tamper = re.compile("|".join(python_pattern(p) for p in TAMPER_PATTERNS))
         self.fragments = re.compile("|".join(_fragment_regex(f) for f in TAMPER_FRAGMENTS))
+        self._as_word: dict[str, re.Pattern] = {}
 
     def __call__(self, text: str) -> tuple[bool, bool]:
         """(watched: it runs text nobody can read up front, judged: it names a guarded program or touches the hooks)."""
-        plain = re.sub(r"[\\\"']", "", text)
-        code = "\n".join(line for line in plain.split("\n") if not line.lstrip(" \t").startswith("#"))
-        words = set(self._WORD.findall(code))
-        watched = "eval" in words or "source" in words or bool(self._DOT_SOURCE.search(code))
-        judged = bool(words & self.names) or any(
-            self.tamper.search(line) for line in code.split("\n") if self.fragments.search(line))
+        plain = text.replace("\\", "").replace('"', "").replace("'", "")
+        watched = (self._word_on_a_code_line(plain, "eval") or self._word_on_a_code_line(plain, "source")
+                   or any(_on_a_code_line(plain, m.start()) for m in self._DOT_SOURCE.finditer(plain)))
+        # str.find first: most text holds none of the names, and that answer costs no regex.
+        judged = any(name in plain and self._word_on_a_code_line(plain, name) for name in self.names)
+        if not judged and self.fragments.search(plain):
+            judged = any(self.tamper.search(line) for line in plain.split("\n")
+                         if self.fragments.search(line) and not line.lstrip(" \t").startswith("#"))
         return watched, judged
+
+    def sources(self, text: str) -> bool:
+        """Whether the text runs a file's commands (source FILE, . FILE), which nobody reads up front."""
+        plain = text.replace("\\", "").replace('"', "").replace("'", "")
+        return self._word_on_a_code_line(plain, "source") or any(
+            _on_a_code_line(plain, m.end() - 2) for m in self._DOT_COMMAND.finditer(plain))
+
+    def _word_on_a_code_line(self, plain: str, word: str) -> bool:
+        if word not in plain:
+            return False
+        pattern = self._as_word.get(word)
+        if pattern is None:
+            edge = self._EDGE
+            pattern = self._as_word[word] = re.compile(f"(?<![{edge}]){re.escape(word)}(?![{edge}])")
+        return any(_on_a_code_line(plain, m.start()) for m in pattern.finditer(plain))
+
+
+def _on_a_code_line(text: str, position: int) -> bool:
+    """Whether the line holding position is not a comment line."""
+    start = text.rfind("\n", 0, position) + 1
+    return not text[start:position + 1].lstrip(" \t").startswith("#")
 
 
 def _fragment_regex(fragment: str) -> str:

@@ -1,6 +1,7 @@
 """The shell hooks' slow path, served by the broker: the policy core judges shell text.
 
-The hooks send (SHELL, SCOPE, CWD, TEXT); SCOPE says what TEXT is:
+The hooks send (SHELL, SCOPE, CWD, TEXT); SCOPE says what TEXT is
+(`file`: the path of a script, which the broker reads and plans as `script`):
   script   a `-c` string or a script file's text, before its first command runs:
            refused as a whole only when it tampers with the hooks; else the
            answer names the programs of its risky commands, which the hook
@@ -22,12 +23,13 @@ from ..policy.engine import program_name
 from ..policy.shell import Unparsable, only_defines_functions, parse_commands
 from .patterns import FirstLook
 
-SCOPES = ("script", "command")
+SCOPES = ("script", "file", "command")
 # Words the shell never looks up as a function: a stand-in by that name would not run.
 RESERVED_WORDS = frozenset({"time", "coproc", "!", "if", "then", "else", "elif", "fi", "for", "while", "until", "do",
                             "done", "case", "esac", "select", "function", "{", "}", "[[", "]]", "((", "builtin"})
 TAMPER_RULE = "hook.tamper"
 UNREADABLE_RULE = "parse.unsupported"
+OPAQUE_RULE = "shell.opaque"
 EVERY_WORD = "*"
 # What a word to arm may be: the hooks build a glob of them.
 _PROGRAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
@@ -75,8 +77,10 @@ def plan(shell: str, scope: str, text: str, policy: Policy, ctx: Context,
         # zsh hands its trap a function's definition too; the body's commands come to the trap when it runs.
         return HookPlan(Decision.combine([]), gate=False, argv=argv)
     if scope == "script" and not tampers:
-        if watched or any(f.rule == UNREADABLE_RULE for f in decision.findings):
-            # Runs text nobody can read up front, or too large or odd to plan: every command is checked.
+        unknown = {UNREADABLE_RULE, OPAQUE_RULE}
+        if (watched and _FIRST_LOOK.sources(text)) or any(f.rule in unknown for f in decision.findings):
+            # Runs text nobody can read up front (a sourced file, eval of what is only known when it
+            # runs), or too large or odd to plan: every command is checked. eval of a literal is read.
             return HookPlan(decision, gate=False, argv=argv, words=EVERY_WORD)
         risky = {program_name(f.argv[0]) for f in decision.findings if f.verdict is not Verdict.ALLOW and f.argv}
         if any(not _PROGRAM_NAME.fullmatch(name) for name in risky):

@@ -9,7 +9,6 @@ never holds up watching.
 from __future__ import annotations
 
 import queue
-import sys
 import threading
 import time
 from pathlib import Path

@@ -31,6 +31,10 @@ BASE_IMAGE = "wingman-test:latest"
 SPARE_IMAGE = "spare:latest"
 
 
+# Docker's human durations (go-units HumanDuration), as in the CREATED and STATUS columns.
+AGE = re.compile(r"\b(?:Less than a second|About an? (?:minute|hour)|\d+ (?:second|minute|hour|day|week|month|year)s?)\b")
+
+
 class Names:
     """The run's names for the objects the shared vectors call by fixed names."""
 
@@ -71,9 +75,11 @@ class Names:
         return base64.b64encode(replaced.encode()).decode() if replaced != decoded else match.group(0)
 
     def listing(self, output: str) -> list[str]:
-        """Docker's listing as a comparable set: sorted lines, column padding collapsed,
-        lines naming another test run's objects left out (they come and go meanwhile)."""
-        return sorted(" ".join(line.split()) for line in output.splitlines() if not self._other_run.search(line))
+        """Docker's listing as a comparable set: sorted lines, column padding collapsed, ages
+        ("3 minutes ago", "Up 2 hours") as one word, since many objects' ages tick between
+        two listings, and lines naming another test run's objects left out (they come and go meanwhile)."""
+        return sorted(AGE.sub("<age>", " ".join(line.split())) for line in output.splitlines()
+                      if not self._other_run.search(line))
 
 
 names = Names(RUN_ID)

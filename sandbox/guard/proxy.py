@@ -30,6 +30,7 @@ BULK_BUFFER = 256 * 1024  # and grows when a read fills it (cp, logs, build cont
 DRAIN_LIMIT = 1 << 20
 DRAIN_SECONDS = 2.0
 ACCEPT_RETRY_SECONDS = 0.05
+ANSWER_AFTER_CLOSE_SECONDS = 10.0  # the daemon has closed: its answer, if any, is already on the way
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,23 @@ Decider = Callable[[Request], "str | None"]
 
 class Closed(Exception):
     """The other side closed in the middle of a message."""
+
+
+class DaemonStoppedReading(Exception):
+    """The daemon closed while a request body was still going up: it may have answered first."""
+
+
+class _Upstream:
+    """The daemon's socket as a body's destination: a failed write says whose side broke."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+
+    def sendall(self, data) -> None:
+        try:
+            self.sock.sendall(data)
+        except OSError as exc:
+            raise DaemonStoppedReading() from exc
 
 
 class Stream:
@@ -234,8 +252,14 @@ class Connection:
                 # A body goes up while the answer may already come down (100-continue, early errors).
                 self._start_responder()
                 self.pending.put(request)
-                self.upstream.sendall(head + body)
-                self._forward_body(request, len(body), scanner)
+                try:
+                    _Upstream(self.upstream).sendall(head + body)
+                    self._forward_body(request, len(body), scanner)
+                except DaemonStoppedReading:
+                    # Go's server answers some requests (a ping with a body, an early error) and closes
+                    # without reading the rest: that answer still goes to the client, then the connection ends.
+                    self.outcome.get(timeout=ANSWER_AFTER_CLOSE_SECONDS)
+                    return
                 outcome = self.outcome.get()
             if outcome == "switched":
                 self.inbound.forward_to_eof(self.upstream)
@@ -265,9 +289,9 @@ class Connection:
 
     def _forward_body(self, request: RequestHead, already: int, scanner: ChunkedScanner | None) -> None:
         if request.body == "length":
-            self.inbound.forward_length(self.upstream, request.length - already)
+            self.inbound.forward_length(_Upstream(self.upstream), request.length - already)
         elif request.body == "chunked" and not scanner.done:
-            self.inbound.forward_chunked(self.upstream, scanner)
+            self.inbound.forward_chunked(_Upstream(self.upstream), scanner)
 
     def _connect(self) -> bool:
         if self.upstream is not None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 
 from sandbox.assistants import answer
@@ -97,3 +100,32 @@ class TinyBroker:
 
     def close(self) -> None:
         self.sock.close()
+
+
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"]
+
+
+def project_world(tmp_path: Path, home: Path) -> dict:
+    """A home with a directory to lose (~/x) and a git project whose remote a force push would rewrite."""
+    (home / "x").mkdir()
+    (home / "x" / "precious.txt").write_text("keep me\n")
+    project = tmp_path / "project"
+    remote = tmp_path / "remote.git"
+    subprocess.run([*GIT, "init", "-q", "--bare", str(remote)], check=True)
+    subprocess.run([*GIT, "init", "-q", str(project)], check=True)
+    (project / "test_demo.py").write_text("def test_stop():\n    assert True\n\ndef test_other():\n    assert True\n")
+    for step in (["add", "."], ["commit", "-qm", "first"], ["remote", "add", "origin", str(remote)],
+                 ["push", "-q", "origin", "main"], ["commit", "-q", "--allow-empty", "-m", "second"]):
+        subprocess.run([*GIT, *step], cwd=project, check=True, env={**os.environ, "HOME": str(home)})
+    return {"home": home, "project": project, "remote": remote}
+
+
+def remote_head(world: dict) -> str:
+    return subprocess.run(["git", "--git-dir", str(world["remote"]), "rev-parse", "main"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def shell_events_naming(events: list[dict], text: str) -> list[dict]:
+    """Audit events of the layers that only see a command once a shell runs it."""
+    return [e for e in events if e.get("layer") in ("hook", "stub")
+            and text in (e.get("command") or " ".join(e.get("argv") or []))]

@@ -8,7 +8,6 @@ starts. What the model reads back is the next request's tool_result.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 
 from conftest import WINGMAN_RUN
 from fixtures_engine import BASE_IMAGE, LABEL, container_state, docker, names
+from assistants_support import project_world, remote_head, shell_events_naming
 from model_api import ModelApi, assistant_binary, claude_argv, claude_env, claude_home
 from wingman_fixture import KEYS, wingman_server  # noqa: F401
 
@@ -57,18 +57,7 @@ def world(wingman_home, tmp_path, user_home):
     home = claude_home(user_home)
     (home / ".claude").mkdir()
     (home / ".claude" / "settings.json").write_text(json.dumps(USER_SETTINGS, indent=2) + "\n")
-    (home / "x").mkdir()
-    (home / "x" / "precious.txt").write_text("keep me\n")
-    project = tmp_path / "project"
-    remote = tmp_path / "remote.git"
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"]
-    subprocess.run([*git, "init", "-q", "--bare", str(remote)], check=True)
-    subprocess.run([*git, "init", "-q", str(project)], check=True)
-    (project / "test_demo.py").write_text("def test_stop():\n    assert True\n\ndef test_other():\n    assert True\n")
-    for step in (["add", "."], ["commit", "-qm", "first"], ["remote", "add", "origin", str(remote)],
-                 ["push", "-q", "origin", "main"], ["commit", "-q", "--allow-empty", "-m", "second"]):
-        subprocess.run([*git, *step], cwd=project, check=True, env={**os.environ, "HOME": str(home)})
-    return {"home": home, "project": project, "remote": remote}
+    return project_world(tmp_path, home)
 
 
 def settings_bytes(world) -> bytes:
@@ -79,17 +68,6 @@ def run_claude(wingman_home, api: ModelApi, world, *wingman_args: str, env=None,
     full_env = claude_env({**wingman_home.env, **(env or {})}, world["home"], api.url)
     return subprocess.run([WINGMAN_RUN, *wingman_args, "--", *claude_argv()],
                           env=full_env, cwd=world["project"], capture_output=True, text=True, timeout=timeout)
-
-
-def remote_head(world) -> str:
-    return subprocess.run(["git", "--git-dir", str(world["remote"]), "rev-parse", "main"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-
-
-def shell_events_naming(events, text: str) -> list[dict]:
-    """Audit events of the layers that only see a command once a shell runs it."""
-    return [e for e in events if e.get("layer") in ("hook", "stub")
-            and text in (e.get("command") or " ".join(e.get("argv") or []))]
 
 
 def test_destructive_calls_are_refused_before_any_shell_starts(claude, wingman_home, world, target):

@@ -9,7 +9,6 @@ is the next request's function_call_output.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -19,6 +18,7 @@ import pytest
 
 from conftest import WINGMAN_RUN
 from fixtures_engine import BASE_IMAGE, LABEL, container_state, docker, names
+from assistants_support import shell_events_naming
 from model_api import assistant_binary
 from openai_api import OpenAiApi
 
@@ -72,11 +72,6 @@ def run_codex(wingman_home, codex, home: Path, project: Path, timeout=240) -> su
     argv = [str(codex), "exec", "--skip-git-repo-check", "-s", "danger-full-access", "Run the commands."]
     return subprocess.run([WINGMAN_RUN, "--", *argv], env=codex_env(wingman_home.env, home), cwd=project,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
-
-
-def shell_events_naming(events, text: str) -> list[dict]:
-    return [e for e in events if e.get("layer") in ("hook", "stub")
-            and text in (e.get("command") or " ".join(e.get("argv") or []))]
 
 
 def test_codex_destructive_call_is_refused_before_any_shell_and_docker_ps_runs(codex, wingman_home, user_home, tmp_path, target):

@@ -72,31 +72,55 @@ def test_codex_gets_a_per_run_override_that_parses_as_its_hooks_table(session):
     assert state["/<session-flags>/config.toml:pre_tool_use:0:0"]["trusted_hash"].startswith("sha256:")
 
 
-def test_gemini_reads_a_session_copy_of_the_system_settings_with_our_hook(session, tmp_path):
-    admin = tmp_path / "system-settings.json"
-    admin_text = '{"hooks": {"BeforeTool": [{"matcher": "write_file", "hooks": [{"type": "command", "command": "a"}]}]}, "ui": {"theme": "x"}}'
-    admin.write_text(admin_text)
+def test_gemini_reads_a_session_home_whose_settings_add_our_hook(session, tmp_path):
     user_home = tmp_path / "home"
-    (user_home / ".gemini").mkdir(parents=True)
-    (user_home / ".gemini" / "settings.json").write_text('{"hooksConfig": {"enabled": false}}\n')
-    before = (user_home / ".gemini" / "settings.json").read_bytes()
-    env = {"GEMINI_CLI_SYSTEM_SETTINGS_PATH": str(admin), "HOME": str(user_home)}
+    gemini_dir = user_home / ".gemini"
+    (gemini_dir / "tmp").mkdir(parents=True)
+    user_text = ('{\n  // a comment, as Gemini CLI allows\n  "hooksConfig": {"enabled": false},\n'
+                 '  "hooks": {"BeforeTool": [{"matcher": "write_file", "hooks": [{"type": "command", "command": "a"}]}]},\n'
+                 '  "ui": {"theme": "x // not a comment"}\n}\n')
+    (gemini_dir / "settings.json").write_text(user_text)
+    (gemini_dir / "oauth_creds.json").write_text("{}")
+    env = {"HOME": str(user_home)}
     assert prepare(["gemini", "-p", "x"], session, env, None) == ["gemini", "-p", "x"]
-    ours = json.loads(open(env["GEMINI_CLI_SYSTEM_SETTINGS_PATH"]).read())
-    assert env["GEMINI_CLI_SYSTEM_SETTINGS_PATH"].startswith(session.dir)
-    assert ours["ui"] == {"theme": "x"}  # the admin's settings still apply
+    assert env["HOME"] == str(user_home)  # the shell commands still see the user's home
+    session_dir = Path(env["GEMINI_CLI_HOME"]) / ".gemini"
+    assert str(session_dir).startswith(session.dir)
+    ours = json.loads((session_dir / "settings.json").read_text())
+    assert ours["ui"] == {"theme": "x // not a comment"}  # the user's settings still apply
     assert [g["matcher"] for g in ours["hooks"]["BeforeTool"]] == ["write_file", "run_shell_command"]
     hook = ours["hooks"]["BeforeTool"][1]["hooks"][0]
-    assert hook["type"] == "command" and hook["timeout"] > 300_000  # milliseconds in Gemini CLI
-    assert ours["hooksConfig"]["enabled"] is True  # system settings win over the user's `enabled: false`
-    assert admin.read_text() == admin_text and (user_home / ".gemini" / "settings.json").read_bytes() == before
+    assert hook["type"] == "command" and shlex.split(hook["command"]) == [hook_path(session)]
+    assert hook["timeout"] > 300_000  # milliseconds in Gemini CLI
+    assert ours["hooksConfig"]["enabled"] is True
+    # Everything else is the user's own: what Gemini CLI writes there lands in the user's files.
+    assert (session_dir / "tmp").resolve() == (gemini_dir / "tmp").resolve()
+    assert (session_dir / "oauth_creds.json").resolve() == (gemini_dir / "oauth_creds.json").resolve()
+    assert (gemini_dir / "settings.json").read_text() == user_text
 
 
-def test_gemini_refuses_to_start_when_the_system_settings_cannot_be_read(session, tmp_path):
-    broken = tmp_path / "system.json"
-    broken.write_text("{not json")
-    with pytest.raises(AssistantSetupError, match="cannot be read"):
-        prepare(["gemini"], session, {"GEMINI_CLI_SYSTEM_SETTINGS_PATH": str(broken)}, None)
+def test_gemini_follows_a_gemini_cli_home_the_user_set(session, tmp_path):
+    own = tmp_path / "elsewhere"
+    (own / ".gemini").mkdir(parents=True)
+    (own / ".gemini" / "settings.json").write_text('{"model": {"name": "m"}}')
+    env = {"HOME": str(tmp_path / "home"), "GEMINI_CLI_HOME": str(own)}
+    prepare(["gemini"], session, env, None)
+    ours = json.loads((Path(env["GEMINI_CLI_HOME"]) / ".gemini" / "settings.json").read_text())
+    assert ours["model"] == {"name": "m"} and ours["hooks"]["BeforeTool"]
+
+
+def test_gemini_without_any_settings_gets_just_our_hook(session, tmp_path):
+    env = {"HOME": str(tmp_path / "nobody")}
+    prepare(["gemini"], session, env, None)
+    ours = json.loads((Path(env["GEMINI_CLI_HOME"]) / ".gemini" / "settings.json").read_text())
+    assert [g["matcher"] for g in ours["hooks"]["BeforeTool"]] == ["run_shell_command"]
+
+
+def test_gemini_refuses_to_start_when_the_user_settings_cannot_be_read(session, tmp_path):
+    (tmp_path / ".gemini").mkdir()
+    (tmp_path / ".gemini" / "settings.json").write_text("{not json")
+    with pytest.raises(AssistantSetupError, match="not valid JSON.*does not start"):
+        prepare(["gemini"], session, {"HOME": str(tmp_path)}, None)
 
 
 def test_cursor_the_editor_is_refused_with_one_line_that_says_how_to_get_a_protected_one(session):

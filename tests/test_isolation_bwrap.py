@@ -151,6 +151,37 @@ def test_session_directory_is_read_only_and_its_sockets_still_connect(who, reque
     assert "engines=0" in result.stdout  # containerd's and dockerd's own directories are empty inside
 
 
+def test_an_assistant_home_is_writable_but_the_files_carrying_our_hook_are_not(engine, tmp_path):
+    from sandbox.assistants.setup import prepare
+
+    directory = make_session(tmp_path / "session")
+    user_home = tmp_path / "home"
+    (user_home / ".gemini" / "tmp").mkdir(parents=True)
+    session = Session.load(directory)
+    env = {"HOME": str(user_home)}
+    prepare(["gemini"], session, env, None)
+    gemini_dir = Path(env["GEMINI_CLI_HOME"]) / ".gemini"
+    settings = gemini_dir / "settings.json"
+    before = settings.read_bytes()
+    with Guard(directory):
+        result = inside(session, "\n".join([
+            f"echo '{{}}' > {gemini_dir}/projects.json.tmp && mv {gemini_dir}/projects.json.tmp {gemini_dir}/projects.json; echo state=$?",
+            f"echo chat > {gemini_dir}/tmp/chat; echo linked=$?",
+            f"echo '{{}}' > {settings}; echo overwrite=$?",
+            f"echo '{{}}' > {gemini_dir}/s.tmp; mv {gemini_dir}/s.tmp {settings}; echo replace=$?",
+            f"rm -f {settings}; echo remove=$?",
+            f"echo x > {directory}/homes/new; echo beside=$?",
+            f"mv {gemini_dir} {gemini_dir}.old; echo move=$?",
+            f"mv {gemini_dir.parent} {gemini_dir.parent}.old; echo move_home=$?",
+        ]))
+    assert "state=0" in result.stdout and "linked=0" in result.stdout, result.stdout + result.stderr
+    for change in ("overwrite", "replace", "remove", "move", "move_home"):
+        assert f"{change}=0" not in result.stdout, result.stdout + result.stderr
+    assert settings.read_bytes() == before
+    assert (user_home / ".gemini" / "tmp" / "chat").read_text() == "chat\n"  # the user's own, through the link
+    assert "beside=0" in result.stdout  # the homes directory is the assistants' to write in
+
+
 def test_guard_down_means_no_daemon_at_all(engine, tmp_path):
     directory = make_session(tmp_path / "session")
     guard = Guard(directory).start()

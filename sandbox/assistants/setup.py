@@ -8,8 +8,8 @@
                 and untouched. A session config home
                 would have to copy the user's auth, history and sessions, and would lose what Codex
                 writes there.
-  gemini        GEMINI_CLI_SYSTEM_SETTINGS_PATH -> a session copy of the system settings Gemini CLI would
-                have read (the admin's file, if any) plus our BeforeTool hook; ~/.gemini is not touched.
+  gemini        GEMINI_CLI_HOME -> a session home whose .gemini links to the user's entries, except
+                settings.json: the user's settings plus our BeforeTool hook. HOME stays the user's.
   cursor-agent  HOME -> a session home whose entries link to the user's own, except .cursor/hooks.json,
                 which is the user's hooks plus ours (Cursor reads hooks only from fixed places).
   cursor        refused: it hands its arguments to a Cursor that may already run, outside the session.
@@ -21,9 +21,10 @@ import hashlib
 import json
 import os
 import shlex
-import sys
 from pathlib import Path
 
+from ..session.layout import HOMES_DIR
+from .homes import ConfigReadError, link_entries, read_json_object
 from .names import recognise
 from .program import write_program
 
@@ -173,13 +174,10 @@ def prepare_codex(command, index, session, env, hook, timeout) -> list[str]:
 
 # -- Gemini CLI -------------------------------------------------------------------------------
 
-GEMINI_SYSTEM_SETTINGS = "GEMINI_CLI_SYSTEM_SETTINGS_PATH"
-
-
-def gemini_default_system_settings() -> str:
-    if sys.platform == "darwin":
-        return "/Library/Application Support/GeminiCli/settings.json"
-    return "/etc/gemini-cli/settings.json"
+# Gemini CLI reads its user settings from $GEMINI_CLI_HOME/.gemini (HOME when unset). Its system
+# settings path would be simpler, but Gemini CLI 0.61 skips a system settings file unless the
+# file and every directory above it are owned by root and writable by nobody else.
+GEMINI_HOME = "GEMINI_CLI_HOME"
 
 
 def gemini_hook(hook: str, timeout: int) -> dict:
@@ -187,23 +185,28 @@ def gemini_hook(hook: str, timeout: int) -> dict:
         {"type": "command", "name": HOOK_NAME, "command": shlex.quote(hook), "timeout": timeout * 1000}]}
 
 
-def prepare_gemini(command, index, session, env, hook, timeout) -> list[str]:
-    original = env.get(GEMINI_SYSTEM_SETTINGS) or gemini_default_system_settings()
-    settings: dict = {}
-    if os.path.exists(original):
-        try:
-            settings = json.loads(Path(original).read_text())
-        except (OSError, ValueError) as exc:
-            raise AssistantSetupError(f"Gemini CLI's system settings {original} cannot be read ({exc}); "
-                                      "the session would drop them, so it does not start") from None
-        if not isinstance(settings, dict):
-            raise AssistantSetupError(f"Gemini CLI's system settings {original} are not a JSON object")
-    hooks = settings.setdefault("hooks", {})
+def gemini_settings(hook: str, timeout: int, user_settings: dict | None) -> dict:
+    settings = dict(user_settings or {})
+    hooks = dict(settings.get("hooks") or {})
     hooks["BeforeTool"] = [*(hooks.get("BeforeTool") or []), gemini_hook(hook, timeout)]
-    # System settings win over the user's: hooks stay on even where the user switched them off.
-    settings.setdefault("hooksConfig", {})["enabled"] = True
-    path = session_file(session, "gemini-system-settings.json", json.dumps(settings, indent=1))
-    env[GEMINI_SYSTEM_SETTINGS] = str(path)
+    settings["hooks"] = hooks
+    # Hooks on for this session even where the user switched them off: ours is the first check.
+    settings["hooksConfig"] = {**(settings.get("hooksConfig") or {}), "enabled": True}
+    return settings
+
+
+def prepare_gemini(command, index, session, env, hook, timeout) -> list[str]:
+    user_dir = Path(env.get(GEMINI_HOME) or env.get("HOME") or os.path.expanduser("~")) / ".gemini"
+    try:
+        user_settings = read_json_object(user_dir / "settings.json", comments=True)
+    except ConfigReadError as exc:
+        raise AssistantSetupError(f"Gemini CLI's settings {exc}; the session would drop them, so it does not start") from None
+    home = Path(session.dir) / HOMES_DIR / "gemini"
+    link_entries(user_dir, home / ".gemini", keep_out={"settings.json"})
+    settings = home / ".gemini" / "settings.json"
+    settings.write_text(json.dumps(gemini_settings(hook, timeout, user_settings), indent=1))
+    settings.chmod(0o600)
+    env[GEMINI_HOME] = str(home)
     return command
 
 
@@ -220,24 +223,13 @@ def cursor_hooks(hook: str, user_hooks: dict | None) -> dict:
 
 def prepare_cursor(command, index, session, env, hook, timeout) -> list[str]:
     real_home = Path(env.get("HOME") or os.path.expanduser("~"))
-    home = Path(session.dir) / ASSISTANTS_DIR / "cursor-home"
-    (home / ".cursor").mkdir(parents=True, mode=0o700)
-    user_hooks = None
-    if real_home.is_dir():
-        for entry in real_home.iterdir():
-            if entry.name != ".cursor":
-                (home / entry.name).symlink_to(entry)
-        cursor_dir = real_home / ".cursor"
-        if cursor_dir.is_dir():
-            for entry in cursor_dir.iterdir():
-                if entry.name != "hooks.json":
-                    (home / ".cursor" / entry.name).symlink_to(entry)
-            try:
-                user_hooks = json.loads((cursor_dir / "hooks.json").read_text())
-            except FileNotFoundError:
-                user_hooks = None
-            except (OSError, ValueError) as exc:
-                raise AssistantSetupError(f"your {cursor_dir / 'hooks.json'} cannot be read ({exc})") from None
+    home = Path(session.dir) / HOMES_DIR / "cursor"
+    try:
+        user_hooks = read_json_object(real_home / ".cursor" / "hooks.json")
+    except ConfigReadError as exc:
+        raise AssistantSetupError(f"your {exc}") from None
+    link_entries(real_home, home, keep_out={".cursor"})
+    link_entries(real_home / ".cursor", home / ".cursor", keep_out={"hooks.json"})
     (home / ".cursor" / "hooks.json").write_text(json.dumps(cursor_hooks(hook, user_hooks), indent=1))
     env["HOME"] = str(home)
     return command

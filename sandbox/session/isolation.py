@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..guard.endpoints import ENGINE_DIRS, UnsupportedDaemon, daemon_socket, engine_sockets, real_path
-from .layout import GUARD_SOCKET
+from .layout import GUARD_SOCKET, HOMES_DIR
 
 SETTINGS = ("auto", "required", "off")
 # Made read-only inside (when they exist here): the kernel's settings and the cgroup tree.
@@ -80,10 +80,12 @@ RELAYED_SIGNALS = "INT,QUIT,TERM,HUP"
 
 def bwrap_argv(bwrap: str, command: list[str], session_dir: str, guarded: list[str], hidden: list[str],
                hidden_dirs: list[str], cwd: str, env_program: str = "env",
-               read_only: tuple[str, ...] = (), roots: list[str] | None = None) -> list[str]:
+               read_only: tuple[str, ...] = (), roots: list[str] | None = None,
+               writable: list[str] = ()) -> list[str]:
     """The bubblewrap command line. Pure: paths in, argv out (paths already resolved, existing).
 
-    roots: how the filesystem is laid in (root_binds); by default / whole."""
+    roots: how the filesystem is laid in (root_binds); by default / whole.
+    writable: options that open parts of the session directory again (writable_homes)."""
     argv = [
         # bwrap neither passes signals on nor survives them (and --die-with-parent then kills the
         # session with SIGKILL): it ignores them, and the command gets them back, by default.
@@ -94,6 +96,7 @@ def bwrap_argv(bwrap: str, command: list[str], session_dir: str, guarded: list[s
         "--die-with-parent",
         "--cap-drop", "ALL",           # as root, without it `umount /run/docker.sock` brings the daemon back
         "--ro-bind", session_dir, session_dir,  # stubs, hooks and the record cannot be rewritten
+        *writable,
     ]
     # The kernel's and the engines' controls stay read-only: as root without capabilities the
     # session still owns root's files (core_pattern runs a program as host root; cgroupfs
@@ -109,6 +112,33 @@ def bwrap_argv(bwrap: str, command: list[str], session_dir: str, guarded: list[s
         argv += ["--bind", guard, path]
     argv += ["--chdir", cwd, "--", "env", f"--default-signal={RELAYED_SIGNALS}", "--", *command]
     return argv
+
+
+def pinned_files(homes: Path) -> list[str]:
+    """The regular files under the assistants' session homes: at launch, only those the launcher wrote
+    (everything else there is a link to the user's own, or a directory)."""
+    pinned = []
+    for directory, _, files in os.walk(homes):
+        pinned += [os.path.join(directory, f) for f in sorted(files) if not os.path.islink(os.path.join(directory, f))]
+    return pinned
+
+
+def writable_homes(session_dir: str) -> list[str]:
+    """Bind options that let an assistant write in its session home (it keeps state there) while
+    the files that carry our hook stay as the launcher wrote them.
+
+    Every directory the launcher made there is bound onto itself: a mount point cannot be
+    renamed, so the assistant cannot move the directory aside and put a hookless copy in its place."""
+    homes = Path(session_dir) / HOMES_DIR
+    if not homes.is_dir():
+        return []
+    options: list[str] = []
+    for directory, subdirectories, _ in os.walk(homes):  # top-down; links to the user's own are not followed
+        subdirectories.sort()
+        options += ["--bind", directory, directory]
+    for path in pinned_files(homes):
+        options += ["--ro-bind", path, path]
+    return options
 
 
 # Laid in by bubblewrap options of their own.
@@ -203,7 +233,7 @@ def isolate(command: list[str], session, profile_setting: str | None,
                          " Set isolation: required in the profile to refuse such sessions.")
     argv = bwrap_argv(bwrap, command, session.dir, guarded, hidden, hidden_dirs, os.getcwd(),
                       shutil.which("env") or "/usr/bin/env", tuple(p for p in READ_ONLY if os.path.exists(p)),
-                      root_binds(hidden_dirs))
+                      root_binds(hidden_dirs), writable_homes(session.dir))
     note = ("wingman-run: warning: " + "; ".join(warnings)) if warnings else None
     if note and setting == "required":
         raise IsolationUnavailable(f"isolation is required by the profile, and {'; '.join(warnings)}; nothing was started")
@@ -237,7 +267,7 @@ def macos_socket_rules(home: str) -> list[str]:
     ]
 
 
-def macos_profile(session_dir: str, home: str) -> str:
+def macos_profile(session_dir: str, home: str, pinned: list[str] = ()) -> str:
     """The sandbox-exec profile text: everything allowed but the engines' sockets and writes to the session."""
     def q(text: str) -> str:
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -249,6 +279,9 @@ def macos_profile(session_dir: str, home: str) -> str:
     lines += [
         ";; the session's stubs, hooks and record stay as the launcher wrote them",
         f"(deny file-write* (subpath {q(session_dir)}))",
+        ";; except an assistant's session home, where it keeps state; the files that carry our hook stay",
+        f"(allow file-write* (subpath {q(str(Path(session_dir) / HOMES_DIR))}))",
+        *(f"(deny file-write* (literal {q(path)}))" for path in pinned),
         f"(allow network-outbound (remote unix-socket (path-literal {q(str(Path(session_dir) / GUARD_SOCKET))})))",
     ]
     return "\n".join(lines) + "\n"
@@ -256,5 +289,6 @@ def macos_profile(session_dir: str, home: str) -> str:
 
 def macos_isolate(command: list[str], session_dir: str, home: str) -> tuple[list[str], dict[str, str]]:
     """(argv, environment additions) for a Mac: sandbox-exec, and DOCKER_HOST at the guard."""
-    argv = ["/usr/bin/sandbox-exec", "-p", macos_profile(session_dir, home), *command]
+    pinned = pinned_files(Path(session_dir) / HOMES_DIR)
+    argv = ["/usr/bin/sandbox-exec", "-p", macos_profile(session_dir, home, pinned), *command]
     return argv, {"DOCKER_HOST": f"unix://{Path(session_dir) / GUARD_SOCKET}"}

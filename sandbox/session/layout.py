@@ -11,6 +11,8 @@
       approvals.json            Wingman's URL and keys (0600)
       approvals.jsonl           every approval request of the session
       approval-grants.json      approvals not yet used up (and its .lock)
+      homes/NAME/               an assistant's session home (Gemini CLI, Cursor agent): writable
+                                inside isolation, except the files the launcher wrote there
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ APPROVAL_SETTINGS = "approvals.json"
 APPROVAL_LEDGER = "approvals.jsonl"
 APPROVAL_GRANTS = "approval-grants.json"
 APPROVAL_GRANTS_LOCK = "approval-grants.lock"
+HOMES_DIR = "homes"
 
 # The first line of every stub: how a nested session tells a stub from a real binary.
 STUB_MARK = "# wingman-run stub"

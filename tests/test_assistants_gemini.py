@@ -1,0 +1,179 @@
+"""Real Gemini CLI inside wingman-run, against the scripted Gemini API and the real engine.
+
+`gemini -p` runs headless against GOOGLE_GEMINI_BASE_URL with a fake API key;
+the user's own ~/.gemini/settings.json picks the API-key auth. The model asks
+for run_shell_command calls; Gemini CLI's own BeforeTool hook (in the
+session's settings, under GEMINI_CLI_HOME) asks the session's broker before
+any shell starts. What the model reads back is the next request's
+functionResponse.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from assistants_support import project_world, remote_head, shell_events_naming
+from conftest import WINGMAN_RUN
+from fixtures_engine import BASE_IMAGE, LABEL, container_state, docker, names
+from gemini_api import GeminiApi
+from model_api import assistant_binary
+from wingman_fixture import KEYS, wingman_server  # noqa: F401
+
+TARGET = names.unique("gemini-target")
+# The user's own: API-key auth (the stand-in's fake key), folder trust off (Gemini CLI runs no
+# hooks at all in a folder it does not trust), and a hook of their own that must keep running.
+USER_SETTINGS = {
+    "security": {"auth": {"selectedType": "gemini-api-key"}, "folderTrust": {"enabled": False}},
+    "ui": {"hideBanner": True},
+    "hooks": {"BeforeTool": [{"matcher": "run_shell_command", "hooks": [
+        {"type": "command", "name": "users-own", "command": "cat >> \"$HOME/user-hook.log\"; echo >> \"$HOME/user-hook.log\"; echo '{}'"}]}]},
+}
+
+
+@pytest.fixture(scope="module")
+def gemini():
+    binary = assistant_binary("gemini")
+    if not binary.exists():
+        pytest.fail(f"Gemini CLI is not installed at {binary}: run bash tests/assistants.sh install (CI does)")
+    return binary
+
+
+@pytest.fixture()
+def target(engine):
+    docker("rm", "-f", TARGET, check=False)
+    docker("run", "-d", "--name", TARGET, "--label", LABEL, "--network", "none", BASE_IMAGE, "sleep", "1d")
+    yield TARGET
+    docker("rm", "-f", TARGET, check=False)
+
+
+@pytest.fixture()
+def world(wingman_home, tmp_path):
+    # Not under /tmp: the policy lets anything delete in a temp dir, and ~/x must be a real home's.
+    home = Path(tempfile.mkdtemp(prefix=f"{names.unique('gemini-home')}-", dir=Path.home() / ".cache"))
+    (home / ".gemini").mkdir()
+    (home / ".gemini" / "settings.json").write_text(json.dumps(USER_SETTINGS, indent=2) + "\n")
+    yield project_world(tmp_path, home)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def gemini_env(base: dict, home: Path, url: str) -> dict:
+    env = {k: v for k, v in base.items() if not k.startswith(("GEMINI_", "GOOGLE_"))}
+    env.update(HOME=str(home), GEMINI_API_KEY="fake-key-not-a-key", GOOGLE_GEMINI_BASE_URL=url, SHELL="/bin/bash")
+    return env
+
+
+def gemini_argv(gemini: Path) -> list[str]:
+    # --yolo: Gemini CLI's own approval prompt stays out of the way; the session's hook decides.
+    return [str(gemini), "-p", "Run the commands.", "--yolo"]
+
+
+def run_gemini(wingman_home, gemini, world, api, *wingman_args: str, env=None, timeout=240):
+    return subprocess.run([WINGMAN_RUN, *wingman_args, "--", *gemini_argv(gemini)],
+                          env=gemini_env({**wingman_home.env, **(env or {})}, world["home"], api.url),
+                          cwd=world["project"], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def settings_bytes(world) -> bytes:
+    return (world["home"] / ".gemini" / "settings.json").read_bytes()
+
+
+def test_gemini_destructive_calls_are_refused_before_any_shell_starts(gemini, wingman_home, world, target):
+    destructive = {
+        f"docker rm -f {target}": "docker.container.rm",
+        "git push --force origin main": "git.push.force",
+        "rm -rf ~/x": "fs.rm",
+    }
+    harmless = ["docker ps --format '{{.Names}}'", "git status --short --branch",
+                f"{sys.executable} -m pytest -q -p no:cacheprovider -k stop"]
+    before = {"settings": settings_bytes(world), "remote": remote_head(world),
+              "container": docker("inspect", "--format", "{{.Id}} {{.State.StartedAt}}", target).stdout}
+    with GeminiApi([*destructive, *harmless]) as api:
+        result = run_gemini(wingman_home, gemini, world, api)
+        assert result.returncode == 0, result.stdout + result.stderr
+        results = api.tool_results()
+    assert [r["command"] for r in results] == [*destructive, *harmless], results
+    events = wingman_home.events()
+    for said, (command, rule) in zip(results, destructive.items()):
+        # The model reads why: the hook's reason, with the rule and the safer alternative.
+        assert said["is_error"] and "refused" in said["text"] and rule in said["text"], said
+        assert "instead:" in said["text"], said["text"]
+        judged = [e for e in events if e.get("layer") == "assistant" and e.get("command") == command]
+        assert judged and judged[0]["verdict"] in ("ask", "deny") and judged[0]["rule"].startswith(rule), judged
+        assert shell_events_naming(events, command) == [], f"a shell ran {command!r}"
+    # Nothing was touched.
+    assert container_state(target) == "running"
+    assert docker("inspect", "--format", "{{.Id}} {{.State.StartedAt}}", target).stdout == before["container"]
+    assert remote_head(world) == before["remote"]
+    assert (world["home"] / "x" / "precious.txt").read_text() == "keep me\n"
+    # Everyday commands run, in a shell the session still guards, and their output reaches the model.
+    ps, status, tests = results[len(destructive):]
+    assert not ps["is_error"] and target in ps["text"], ps
+    assert not status["is_error"] and "## main" in status["text"], status
+    assert not tests["is_error"] and "1 passed, 1 deselected" in tests["text"], tests
+    assert shell_events_naming(events, "git status --short --branch")  # the shell hooks stayed armed underneath
+    # The user's own settings: byte for byte as they were, and still in force (their hook ran too).
+    assert settings_bytes(world) == before["settings"]
+    assert (world["home"] / "user-hook.log").read_text().count('"tool_name":"run_shell_command"') >= len(results)
+
+
+def _approval_env(server, tmp_path) -> tuple[list[str], dict]:
+    profile = tmp_path / "fast.yaml"
+    profile.write_text("approvals:\n  poll_seconds: 0.2\n  timeout_seconds: 30\n")
+    env = {"WINGMAN_API_URL": server.url, "WINGMAN_APPROVAL_REQUEST_KEY": KEYS["request_key"],
+           "WINGMAN_APPROVAL_READ_KEY": KEYS["read_key"]}
+    return ["--profile", str(profile)], env
+
+
+def test_gemini_approved_ask_runs_exactly_once(gemini, wingman_home, world, target, wingman_server, tmp_path):
+    args, env = _approval_env(wingman_server, tmp_path)
+    command = f"docker stop -t 0 {target}"
+    wingman_server.decide_when_pending("approve", decided_by="alice", note="restart window", timeout=60)
+    with GeminiApi([command]) as api:
+        result = run_gemini(wingman_home, gemini, world, api, *args, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        (said,) = api.tool_results()
+    assert not said["is_error"] and target in said["text"], said
+    assert container_state(target) == "exited"
+    assert len(wingman_server.requests()) == 1  # one human decision for the whole call, not one per layer
+    runs = [e for e in wingman_home.events() if e.get("layer") == "stub" and e.get("event") == "exit"]
+    assert len(runs) == 1, runs  # the real docker ran once
+    judged = next(e for e in wingman_home.events() if e.get("layer") == "assistant" and e.get("command") == command)
+    assert judged["approval"]["status"] == "APPROVED" and judged["approval"]["decided_by"] == "alice"
+
+
+def test_gemini_rejection_reaches_the_model_with_the_note(gemini, wingman_home, world, target, wingman_server, tmp_path):
+    args, env = _approval_env(wingman_server, tmp_path)
+    command = f"docker stop -t 0 {target}"
+    wingman_server.decide_when_pending("reject", decided_by="bob", note="not during the demo", timeout=60)
+    with GeminiApi([command]) as api:
+        result = run_gemini(wingman_home, gemini, world, api, *args, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        (said,) = api.tool_results()
+    assert said["is_error"], said
+    assert "docker.container.stop" in said["text"] and "not during the demo" in said["text"] and "bob" in said["text"]
+    assert container_state(target) == "running"
+    assert shell_events_naming(wingman_home.events(), command) == []
+
+
+def test_gemini_hook_is_added_for_this_session_only(gemini, wingman_home, world):
+    with GeminiApi(["echo $WINGMAN_ASSISTANT"]) as api:
+        result = run_gemini(wingman_home, gemini, world, api)
+        assert result.returncode == 0, result.stdout + result.stderr
+        (said,) = api.tool_results()
+    assert "gemini" in said["text"], said
+    # Gemini CLI outside the session has no such hook: the same call runs without asking anyone.
+    with GeminiApi(["git push --force origin main"]) as api:
+        outside = subprocess.run(gemini_argv(gemini), env=gemini_env(wingman_home.env, world["home"], api.url),
+                                 cwd=world["project"], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                 timeout=120)
+        assert outside.returncode == 0, outside.stdout + outside.stderr
+        (said,) = api.tool_results()
+    assert "wingman-run" not in said["text"], said

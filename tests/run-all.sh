@@ -28,6 +28,9 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test]'
+# Byte-compiled as a wheel install is: an editable install is not, and where
+# PYTHONDONTWRITEBYTECODE is set every session start would compile the package anew.
+.venv/bin/python -m compileall -q sandbox >/dev/null
 
 echo "== assistant CLIs (Claude Code, Codex, Gemini CLI, from npm)"
 if ! command -v npm >/dev/null 2>&1; then

@@ -92,18 +92,35 @@ def default_shell(environ) -> str:
         return environ.get("SHELL") or "/bin/sh"
 
 
-def isolated(argv: list[str], session, setting: str | None, environ, guard_token: str) -> tuple[list[str], object]:
+def early_guard(session, setting: str | None, environ, guard_token: str):
+    """The guard process, started before the session's files are written so its start-up overlaps
+    theirs; None where isolation is off (or it cannot start: isolated() then says why)."""
+    from ..guard.launch import GuardStartError, spawn_guard
+
+    if setting == "off":
+        return None
+    try:
+        return spawn_guard(session, environ, guard_token)
+    except GuardStartError:
+        return None
+
+
+def isolated(argv: list[str], session, setting: str | None, environ, guard_token: str,
+             early=None) -> tuple[list[str], object]:
     """argv wrapped in OS isolation with the Docker API guard running, or as it is, per the profile."""
-    from ..guard.launch import GuardStartError, start_guard
+    from ..guard.launch import GuardStartError, start_guard, stop_guard, wait_ready
 
     try:
         wrapped, note = isolate(argv, session, setting, environ)
     except IsolationUnavailable as exc:
+        stop_guard(early)
         fail(str(exc), 2)
     guard = None
-    if wrapped is not argv:
+    if wrapped is argv:
+        stop_guard(early)  # no isolation, so nothing would reach the guard
+    else:
         try:
-            guard = start_guard(session, environ, guard_token)
+            guard = wait_ready(early) if early is not None else start_guard(session, environ, guard_token)
         except GuardStartError as exc:
             if setting == "required":
                 fail(f"isolation is required by the profile, and {exc}; nothing was started", 2)
@@ -142,7 +159,7 @@ def main(args: list[str] | None = None) -> None:
         approvals.save(session)
     server, broker = start_broker(session, approvals.settings.timeout_seconds if approvals else 0)
     monitor = start_monitor(session)  # the daemon's events against the audit log, until the command ends
-    guard = None
+    guard = early_guard(session, profile.data.get("isolation"), environ, server.guard_token)
     try:
         # docker and docker-compose always (even absent: a later install must not slip past); podman where it exists.
         programs = [p for p in GUARDED_PROGRAMS if p != "podman" or p in session.real]
@@ -159,7 +176,7 @@ def main(args: list[str] | None = None) -> None:
         if not os.access(executable, os.X_OK) or os.path.isdir(executable):
             fail(f"{command[0]}: permission denied", 126)
         argv, guard = isolated([executable, *command[1:]], session, profile.data.get("isolation"), environ,
-                               server.guard_token)
+                               server.guard_token, guard)
         status = run(argv, env)
     finally:
         stop_guard(guard)

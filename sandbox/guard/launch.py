@@ -20,15 +20,19 @@ class GuardStartError(Exception):
 TOKEN_ENV = "WINGMAN_GUARD_TOKEN"
 
 
-def start_guard(session: Session, environ=os.environ, token: str = "") -> subprocess.Popen:
-    """python -m sandbox.guard SESSION_DIR, as a child of the launcher (it dies with it)."""
+def spawn_guard(session: Session, environ=os.environ, token: str = "") -> subprocess.Popen:
+    """python -m sandbox.guard SESSION_DIR, as a child of the launcher (it dies with it); not yet waited for."""
     env = {k: v for k, v in environ.items() if not k.startswith("DOCKER_")}
     env[TOKEN_ENV] = token
     try:
-        process = subprocess.Popen([sys.executable, "-m", "sandbox.guard", session.dir], stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd="/")
+        return subprocess.Popen([sys.executable, "-m", "sandbox.guard", session.dir], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd="/")
     except OSError as exc:
         raise GuardStartError(f"the Docker API guard cannot start: {exc}") from None
+
+
+def wait_ready(process: subprocess.Popen) -> subprocess.Popen:
+    """The guard once it said `ready`; killed, and its last line raised, when it does not."""
     ready, _, _ = select.select([process.stdout], [], [], READY_SECONDS)
     line = process.stdout.readline() if ready else ""
     if line != "ready\n":
@@ -39,6 +43,10 @@ def start_guard(session: Session, environ=os.environ, token: str = "") -> subpro
     process.stdout.close()
     process.stderr.close()  # the guard says nothing more once ready
     return process
+
+
+def start_guard(session: Session, environ=os.environ, token: str = "") -> subprocess.Popen:
+    return wait_ready(spawn_guard(session, environ, token))
 
 
 def stop_guard(process: subprocess.Popen | None) -> None:

@@ -208,3 +208,37 @@ def test_fifty_streams_at_once(guard):
     finally:
         for sock in socks:
             sock.close()
+
+
+def _forwarded(body: bytes) -> tuple[bytes, int]:
+    """body through Stream.forward_length between two socket pairs: (what arrived, the send buffer it went out by)."""
+    from sandbox.guard.proxy import Stream
+
+    source, source_end = socket.socketpair()
+    destination, destination_end = socket.socketpair()
+    received = bytearray()
+
+    def drain():
+        while len(received) < len(body):
+            received.extend(destination_end.recv(1 << 20))
+
+    with source, source_end, destination, destination_end:
+        writer = threading.Thread(target=source.sendall, args=(body,))
+        reader = threading.Thread(target=drain)
+        writer.start()
+        reader.start()
+        Stream(source_end).forward_length(destination, len(body))
+        writer.join(10)
+        reader.join(10)
+        return bytes(received), destination.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+
+
+def test_a_bulk_body_gets_a_larger_send_buffer_and_a_small_one_does_not():
+    from sandbox.guard.proxy import BULK_SEND_BUFFER
+
+    default = socket.socket(socket.AF_UNIX).getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+    small, small_buffer = _forwarded(b"x" * 100)
+    assert small == b"x" * 100 and small_buffer == default
+    bulk = bytes(range(256)) * 16384  # 4 MB
+    forwarded, bulk_buffer = _forwarded(bulk)
+    assert forwarded == bulk and bulk_buffer >= BULK_SEND_BUFFER

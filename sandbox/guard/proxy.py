@@ -27,6 +27,10 @@ from .framing import ChunkedScanner, FramingError, RequestHead, head_end, parse_
 
 BUFFER = 16 * 1024  # each direction starts small: fifty idle streams must stay cheap
 BULK_BUFFER = 256 * 1024  # and grows when a read fills it (cp, logs, build contexts)
+# With a bulk transfer the kernel holds this much on its way to the reader (a limit, not an allocation):
+# the guard is one more process that needs the CPU, and on a busy machine a few milliseconds without it
+# would otherwise stall the writer behind it.
+BULK_SEND_BUFFER = 2 << 20
 DRAIN_LIMIT = 1 << 20
 DRAIN_SECONDS = 2.0
 ACCEPT_RETRY_SECONDS = 0.05
@@ -64,6 +68,17 @@ class _Upstream:
         except OSError as exc:
             raise DaemonStoppedReading() from exc
 
+    def setsockopt(self, *args) -> None:
+        self.sock.setsockopt(*args)
+
+
+def _widen(dst) -> None:
+    """Room for a bulk transfer in dst's send buffer; without it the transfer goes on, only slower."""
+    try:
+        dst.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, BULK_SEND_BUFFER)
+    except OSError:
+        pass
+
 
 class Stream:
     """A socket with the bytes read past the last message boundary."""
@@ -73,14 +88,19 @@ class Stream:
         self.buf = bytearray()
         self.scratch = bytearray()  # made at the first body read: most messages come whole with their head
 
-    def _recv(self, limit: int = 0) -> tuple[bytearray, int]:
-        """Read up to limit (0: as much as fits) into the scratch buffer: (that buffer, bytes read)."""
+    def _recv(self, dst, limit: int = 0) -> tuple[bytearray, int]:
+        """Read up to limit (0: as much as fits) into the scratch buffer: (that buffer, bytes read).
+
+        dst is where the bytes go next (None when they are kept): it gets a bulk transfer's send buffer.
+        """
         scratch = self.scratch
         if not scratch:
             scratch = self.scratch = bytearray(BUFFER)
         got = self.sock.recv_into(scratch, min(limit, len(scratch)) if limit else len(scratch))
         if got == len(scratch) and got < BULK_BUFFER:
             self.scratch = bytearray(BULK_BUFFER)  # a bulk transfer: fewer, larger reads and writes
+            if dst is not None:
+                _widen(dst)
         return scratch, got
 
     def read_head(self) -> bytes | None:
@@ -126,7 +146,7 @@ class Stream:
             del self.buf[:take]
             count -= take
         while count:
-            scratch, got = self._recv(count)
+            scratch, got = self._recv(dst, count)
             if not got:
                 raise Closed("closed in the middle of a body")
             dst.sendall(memoryview(scratch)[:got])
@@ -143,7 +163,7 @@ class Stream:
                 collected += self.buf[:used]
             del self.buf[:used]
         while not scanner.done and (limit is None or len(collected) <= limit):
-            scratch, got = self._recv()
+            scratch, got = self._recv(dst if limit is None else None)
             if not got:
                 raise Closed("closed in the middle of a chunked body")
             used = scanner.feed(scratch, 0, got)
@@ -161,7 +181,7 @@ class Stream:
             dst.sendall(self.buf)
             self.buf.clear()
         while True:
-            scratch, got = self._recv()
+            scratch, got = self._recv(dst)
             if not got:
                 return
             dst.sendall(memoryview(scratch)[:got])

@@ -18,7 +18,7 @@ from ..broker.address import BrokerAddress
 from ..resources import shell_hooks_dir
 from ..session.layout import HOOKS_DIR
 from ..session.record import Session
-from .patterns import armed_words, prefilter, words_pattern
+from .patterns import WATCH_PATTERN, armed_words, judge_pattern, prefilter, words_pattern
 
 ZSH_STARTUP_FILES = (".zshenv", ".zprofile", ".zshrc", ".zlogin", ".zlogout")
 
@@ -48,7 +48,8 @@ def write_bash_hook(session: Session, environ, broker: BrokerAddress) -> Path:
     values = {
         **broker_values(session, broker), "USER_BASH_ENV": environ.get("BASH_ENV", ""),
         "WORDS": armed_words(),
-        "WORDS_PATTERN": words_pattern("bash"), "PREFILTER": prefilter("bash"), "STUB_DOCKER": str(session.shim_dir / "docker"), "STUB_COMPOSE": str(session.shim_dir / "docker-compose"),
+        "WORDS_PATTERN": words_pattern("bash"), "PREFILTER": prefilter("bash"),
+        "JUDGE_RE": judge_pattern(), "WATCH_RE": WATCH_PATTERN, "STUB_DOCKER": str(session.shim_dir / "docker"), "STUB_COMPOSE": str(session.shim_dir / "docker-compose"),
         "STUB_PODMAN": str(session.shim_dir / "podman"),
     }
     path = hooks_dir(session) / "wingman.bash"

@@ -11,6 +11,7 @@ outside are interleaved, so that machine noise hits both.
   script, guarded words     a 230-line script with eval, ten rm -f "$f", five git rev-parse (goal: 1.2x)
   script, no guarded words  the same without them (goal: 1.1x)
   4,500-line script         a long script whose first line names true (goal: 1.2x)
+  bash -c, 1.5 KB           a long harmless -c string, extra ms inside (goal: at most 5 ms)
   bash -c naming docker     extra ms over a -c string naming nothing (goal: +5 ms)
   30 docker ps              in one bash -c, through the stub (goal: 1.15x the real binary)
 """
@@ -134,6 +135,12 @@ def main() -> None:
             report("bash -c naming docker", (statistics.median(named) - statistics.median(plain)) * 1000, 5, "ms",
                    f"extra, inside: {statistics.median(named) * 1000:.2f} ms against "
                    f"{statistics.median(plain) * 1000:.2f} ms")
+
+            # Long -c strings as assistants send them: the hook reads them whole before the first command.
+            long_string = "".join(f'x_{i}=$(( {i} * 2 )); : "$x_{i}"\n' for i in range(60))
+            out, ins = interleaved([bash, "-c", long_string], outside, inside, args.rounds * 3, tmp)
+            report("bash -c, 1.5 KB, no guarded word", (ins - out) * 1000, 5, "ms",
+                   f"extra: {ins * 1000:.2f} ms inside against {out * 1000:.2f} ms outside")
 
             docker = shutil.which("docker", path=outside.get("PATH"))
             if docker:

@@ -51,74 +51,6 @@ elif [[ -n $__WINGMAN_USER_BASH_ENV && -r $__WINGMAN_USER_BASH_ENV ]]; then
   \builtin source "$__WINGMAN_USER_BASH_ENV"
 fi
 
-# =============================================================================
-# Non-interactive shells: read the whole text once; most never arm anything.
-# =============================================================================
-
-__WINGMAN_SCOPE=interactive
-__WINGMAN_TEXT=
-if [[ $- != *i* ]]; then
-  if [[ $- == *c* ]]; then
-    __WINGMAN_SCOPE=string
-    __WINGMAN_TEXT=${BASH_EXECUTION_STRING-}
-  elif [[ $- != *s* && -f $0 && -r $0 && ${0##*/} != @(bash|sh|rbash) ]]; then
-    __WINGMAN_SCOPE=script
-    # The broker reads the file itself (and keeps its plan while the file is unchanged):
-    # reading a long script here would cost more than running it.
-    __WINGMAN_TEXT=$0
-  else
-    __WINGMAN_SCOPE=stdin  # the text arrives line by line: nothing to read up front
-  fi
-  # Most text holds no guarded name, no eval and nothing that touches the hooks: one glob
-  # says so. Text it matches, or too long to match cheaply, goes to the broker, once.
-  __WINGMAN_DYNAMIC= __WINGMAN_PLAN=
-  if [[ $__WINGMAN_SCOPE == stdin ]]; then
-    __WINGMAN_DYNAMIC=1  # the text arrives line by line: every command is checked
-  elif [[ $__WINGMAN_SCOPE == script ]] || ((${#__WINGMAN_TEXT} > 4096)); then
-    __WINGMAN_PLAN=1
-  else
-    __WINGMAN_PLAIN=${__WINGMAN_TEXT//$__WINGMAN_QUOTES/}
-    __WINGMAN_PLAIN=$'\n '${__WINGMAN_PLAIN//$'\n'/$'\n' }
-    if ((${#__WINGMAN_PLAIN} <= 24)); then
-      # Short text: one glob costs less than compiling the regexes (0.4 ms).
-      __WINGMAN_PREFILTER=@PREFILTER@
-      if [[ $__WINGMAN_PLAIN == $__WINGMAN_PREFILTER ]]; then __WINGMAN_PLAN=1; fi
-    else
-      # Longer text: that glob backtracks (20 ms at 250 characters); the regexes stay linear.
-      __WINGMAN_JUDGE=@JUDGE_RE@ __WINGMAN_WATCH=@WATCH_RE@
-      if [[ $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE || $__WINGMAN_PLAIN =~ $__WINGMAN_WATCH ]]; then __WINGMAN_PLAN=1; fi
-    fi
-    \builtin unset __WINGMAN_PLAIN __WINGMAN_PREFILTER __WINGMAN_JUDGE __WINGMAN_WATCH
-  fi
-  # Functions imported from the environment run text nobody has read.
-  if \builtin compgen -A function >/dev/null 2>&1; then __WINGMAN_DYNAMIC=1; fi
-  if [[ -z $__WINGMAN_PLAN$__WINGMAN_DYNAMIC ]]; then
-    \builtin unset __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_DYNAMIC __WINGMAN_PLAN
-    if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi
-    \builtin return 0
-  fi
-fi
-
-# =============================================================================
-# What a shell that goes on needs (read only here: most shells never get this far).
-# =============================================================================
-
-# The words that send one command to the broker, when every command is checked,
-# and the same as one glob (with the hook's own names): the trap's whole cost for most commands.
-__WINGMAN_WORDS=@WORDS@
-__WINGMAN_ALL_PATTERN=@WORDS_PATTERN@
-# Up to this many armed words, the trap matches one glob; above, it looks words up.
-__WINGMAN_GLOB_WORDS=4
-\builtin readonly __WINGMAN_WORDS __WINGMAN_ALL_PATTERN __WINGMAN_GLOB_WORDS
-
-# =============================================================================
-# The checks: cheap word lookups in the shell, the policy core on a hit.
-# =============================================================================
-
-\builtin declare -gA __WINGMAN_ARMED
-__WINGMAN_ARMED=()
-__WINGMAN_SHADOW=
-
 # Ask the broker: SCOPE TEXT. 0 runs the command; anything else refuses, a
 # broker that is gone or mute included (fail closed). Sets __WINGMAN_REPLY
 # (the lookup name of a refused command, or the words to arm for a script).
@@ -147,6 +79,84 @@ __wingman_ask() {
     "${__wingman_value%%$'\n'*}" "$__WINGMAN_SESSION" >&2
   \builtin return 1
 }
+
+# =============================================================================
+# Non-interactive shells: read the whole text once; most never arm anything.
+# =============================================================================
+
+__WINGMAN_SCOPE=interactive
+__WINGMAN_TEXT=
+if [[ $- != *i* ]]; then
+  if [[ $- == *c* ]]; then
+    __WINGMAN_SCOPE=string
+    __WINGMAN_TEXT=${BASH_EXECUTION_STRING-}
+  elif [[ $- != *s* && -f $0 && -r $0 && ${0##*/} != @(bash|sh|rbash) ]]; then
+    __WINGMAN_SCOPE=script
+    # The broker reads the file itself (and keeps its plan while the file is unchanged):
+    # reading a long script here would cost more than running it.
+    __WINGMAN_TEXT=$0
+  else
+    __WINGMAN_SCOPE=stdin  # the text arrives line by line: nothing to read up front
+  fi
+  # Most text holds no guarded name, no eval and nothing that touches the hooks: a glob
+  # (short text) or the regexes say so. Text they match, a script file, or text too long
+  # to match cheaply goes to the broker, once.
+  __WINGMAN_DYNAMIC= __WINGMAN_PLAN=
+  if [[ $__WINGMAN_SCOPE == stdin ]]; then
+    __WINGMAN_DYNAMIC=1  # the text arrives line by line: every command is checked
+  elif [[ $__WINGMAN_SCOPE == script ]] || ((${#__WINGMAN_TEXT} > 4096)); then
+    __WINGMAN_PLAN=1
+  else
+    __WINGMAN_PLAIN=${__WINGMAN_TEXT//$__WINGMAN_QUOTES/}
+    __WINGMAN_PLAIN=$'\n '${__WINGMAN_PLAIN//$'\n'/$'\n' }
+    if ((${#__WINGMAN_PLAIN} <= 24)); then
+      # Short text: one glob costs less than compiling the regexes (0.4 ms).
+      __WINGMAN_PREFILTER=@PREFILTER@
+      if [[ $__WINGMAN_PLAIN == $__WINGMAN_PREFILTER ]]; then __WINGMAN_PLAN=1; fi
+    else
+      # Longer text: that glob backtracks (20 ms at 250 characters); the regexes stay linear.
+      __WINGMAN_JUDGE=@JUDGE_RE@ __WINGMAN_WATCH=@WATCH_RE@
+      if [[ $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE || $__WINGMAN_PLAIN =~ $__WINGMAN_WATCH ]]; then __WINGMAN_PLAN=1; fi
+    fi
+    \builtin unset __WINGMAN_PLAIN __WINGMAN_PREFILTER __WINGMAN_JUDGE __WINGMAN_WATCH
+  fi
+  # Functions imported from the environment run text nobody has read (ours, above, aside).
+  if \builtin compgen -A function -X __wingman_ask >/dev/null 2>&1; then __WINGMAN_DYNAMIC=1; fi
+  # The broker's plan before the rest of this file is read: most text arms nothing.
+  # A -c string or a script is refused up front only when it tampers with the hooks;
+  # otherwise the words the plan names are checked as they run.
+  __WINGMAN_REPLY=
+  if [[ -n $__WINGMAN_PLAN ]]; then
+    if [[ $__WINGMAN_SCOPE == script ]]; then __WINGMAN_PLAN=file; else __WINGMAN_PLAN=script; fi
+    __wingman_ask "$__WINGMAN_PLAN" "$__WINGMAN_TEXT" || \builtin exit 1
+  fi
+  if [[ -z $__WINGMAN_DYNAMIC$__WINGMAN_REPLY ]]; then
+    \builtin unset __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_DYNAMIC __WINGMAN_PLAN __WINGMAN_REPLY
+    \builtin unset -f __wingman_ask
+    if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi
+    \builtin return 0
+  fi
+fi
+
+# =============================================================================
+# What a shell that goes on needs (read only here: most shells never get this far).
+# =============================================================================
+
+# The words that send one command to the broker, when every command is checked,
+# and the same as one glob (with the hook's own names): the trap's whole cost for most commands.
+__WINGMAN_WORDS=@WORDS@
+__WINGMAN_ALL_PATTERN=@WORDS_PATTERN@
+# Up to this many armed words, the trap matches one glob; above, it looks words up.
+__WINGMAN_GLOB_WORDS=4
+\builtin readonly __WINGMAN_WORDS __WINGMAN_ALL_PATTERN __WINGMAN_GLOB_WORDS
+
+# =============================================================================
+# The checks: cheap word lookups in the shell, the policy core on a hit.
+# =============================================================================
+
+\builtin declare -gA __WINGMAN_ARMED
+__WINGMAN_ARMED=()
+__WINGMAN_SHADOW=
 
 # True when one of the command's words (quotes and backslashes removed,
 # directories dropped) is armed, or it names the hook's own functions.
@@ -250,12 +260,7 @@ __wingman_arm_words() {
 # =============================================================================
 
 if [[ $__WINGMAN_SCOPE != interactive ]]; then
-  # A -c string or a script is refused up front only when it tampers with the
-  # hooks; otherwise its risky commands are checked as they run.
-  if [[ -n $__WINGMAN_PLAN ]]; then
-    if [[ $__WINGMAN_SCOPE == script ]]; then __WINGMAN_PLAN=file; else __WINGMAN_PLAN=script; fi
-    __wingman_ask "$__WINGMAN_PLAN" "$__WINGMAN_TEXT" || \builtin exit 1
-  fi
+  # The plan was asked for above; arm what it names (everything, for text read as it runs).
   if [[ -n $__WINGMAN_DYNAMIC || $__WINGMAN_REPLY == '*' ]]; then
     __wingman_arm_words
   elif [[ -n $__WINGMAN_REPLY ]]; then

@@ -25,7 +25,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from openai_api import FINAL_TEXT, StandIn
+from stand_in import FINAL_TEXT, StandIn
 
 TOOL = "run_shell_command"
 

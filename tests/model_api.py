@@ -30,8 +30,9 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from stand_in import FINAL_TEXT, StandIn
+
 MODEL = "claude-sonnet-4-5"
-FINAL_TEXT = "All done."
 
 
 class Script:
@@ -244,45 +245,15 @@ def assistant_binary(name: str) -> Path:
     return ASSISTANTS_DIR / "node_modules" / ".bin" / name
 
 
-class ModelApi:
+class ModelApi(StandIn):
     """tests/model_api.py as a real process; the recorded requests read back over HTTP."""
 
     def __init__(self, commands: list[str] = (), final: str = FINAL_TEXT):
-        import subprocess
-        import tempfile
-
-        self._tmp = tempfile.TemporaryDirectory(prefix="model-api-")
-        port_file = os.path.join(self._tmp.name, "url")
-        self.log = Path(self._tmp.name) / "requests.jsonl"
-        self._stderr = open(os.path.join(self._tmp.name, "stderr"), "w+b")
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--port-file", port_file, "--log", str(self.log),
-             "--script", json.dumps(list(commands)), "--final", final],
-            stdout=subprocess.DEVNULL, stderr=self._stderr)
-        deadline = time.monotonic() + 10
-        while not os.path.exists(port_file):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                self._stderr.seek(0)
-                raise RuntimeError("the model API stand-in did not start: " + self._stderr.read().decode(errors="replace"))
-            time.sleep(0.02)
-        self.url = Path(port_file).read_text().strip()
-
-    def _call(self, method: str, path: str, body: dict | None = None) -> dict:
-        import urllib.request
-
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return json.loads(response.read())
+        super().__init__(__file__, commands, final)
 
     def script(self, commands: list[str], final: str | None = None) -> None:
         self._call("POST", "/_test/script", {"commands": list(commands), "final": final})
         self._call("POST", "/_test/reset", {})
-
-    def requests(self) -> list[dict]:
-        return self._call("GET", "/_test/requests")["requests"]
 
     def conversation(self) -> list[dict]:
         """The requests of the main conversation (those that offered the Bash tool), in order."""
@@ -311,23 +282,6 @@ class ModelApi:
         turns = self.conversation()
         return [after["received"] - before["answered"] for before, after in zip(turns, turns[1:])
                 if before.get("answered")]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except Exception:
-                self.process.kill()
-                self.process.wait()
-        self._stderr.close()
-        self._tmp.cleanup()
-
-    def __enter__(self) -> "ModelApi":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def result_text(block: dict) -> str:

@@ -28,7 +28,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-FINAL_TEXT = "All done."
+from stand_in import FINAL_TEXT, StandIn
 SHELL_TOOLS = ("exec_command", "shell_command", "shell")
 
 
@@ -173,53 +173,6 @@ if __name__ == "__main__":
 
 
 # -- starting it, and reading what Codex sent back ---------------------------------------------
-
-class StandIn:
-    """A stand-in server module run as a real process; the recorded requests read back over HTTP."""
-
-    def __init__(self, program: str, commands=(), final: str = FINAL_TEXT):
-        import subprocess
-        import tempfile
-
-        self._tmp = tempfile.TemporaryDirectory(prefix="stand-in-")
-        port_file = os.path.join(self._tmp.name, "url")
-        self.log = Path(self._tmp.name) / "requests.jsonl"
-        self._stderr = open(os.path.join(self._tmp.name, "stderr"), "w+b")
-        self.process = subprocess.Popen(
-            [sys.executable, program, "--port-file", port_file, "--log", str(self.log),
-             "--script", json.dumps(list(commands)), "--final", final],
-            stdout=subprocess.DEVNULL, stderr=self._stderr)
-        deadline = time.monotonic() + 20
-        while not os.path.exists(port_file):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the stand-in {program} did not start")
-            time.sleep(0.02)
-        self.url = Path(port_file).read_text().strip()
-
-    def requests(self) -> list[dict]:
-        import urllib.request
-
-        with urllib.request.urlopen(self.url + "/_test/requests", timeout=10) as response:
-            return json.loads(response.read())["requests"]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except Exception:
-                self.process.kill()
-                self.process.wait()
-        self._stderr.close()
-        self._tmp.cleanup()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
 
 class OpenAiApi(StandIn):
     def __init__(self, commands=(), final: str = FINAL_TEXT):

@@ -1,0 +1,71 @@
+"""A scripted stand-in for an assistant's model API, run as a real process, and read back over HTTP.
+
+Each stand-in module (model_api, openai_api, gemini_api) is a small HTTP
+server started as `python3 MODULE --port-file FILE --log FILE --script JSON
+--final TEXT`; it writes its URL to the port file once it listens and records
+every request, which GET /_test/requests returns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+FINAL_TEXT = "All done."
+START_SECONDS = 20
+
+
+class StandIn:
+    """One stand-in server process; stopped on leaving a `with` block."""
+
+    def __init__(self, program: str, commands=(), final: str = FINAL_TEXT):
+        self._tmp = tempfile.TemporaryDirectory(prefix="stand-in-")
+        port_file = os.path.join(self._tmp.name, "url")
+        self.log = Path(self._tmp.name) / "requests.jsonl"
+        self._stderr = open(os.path.join(self._tmp.name, "stderr"), "w+b")
+        self.process = subprocess.Popen(
+            [sys.executable, program, "--port-file", port_file, "--log", str(self.log),
+             "--script", json.dumps(list(commands)), "--final", final],
+            stdout=subprocess.DEVNULL, stderr=self._stderr)
+        deadline = time.monotonic() + START_SECONDS
+        while not os.path.exists(port_file):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self._stderr.seek(0)
+                why = self._stderr.read().decode(errors="replace")
+                self.stop()
+                raise RuntimeError(f"the stand-in {program} did not start: {why}")
+            time.sleep(0.02)
+        self.url = Path(port_file).read_text().strip()
+
+    def _call(self, method: str, path: str, body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def requests(self) -> list[dict]:
+        return self._call("GET", "/_test/requests")["requests"]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._stderr.close()
+        self._tmp.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

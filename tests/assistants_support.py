@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -129,3 +130,61 @@ def shell_events_naming(events: list[dict], text: str) -> list[dict]:
     """Audit events of the layers that only see a command once a shell runs it."""
     return [e for e in events if e.get("layer") in ("hook", "stub")
             and text in (e.get("command") or " ".join(e.get("argv") or []))]
+
+
+# -- the calls every real assistant's test asks for, and what must hold after them -------------
+
+def destructive_calls(target: str) -> dict[str, str]:
+    """Command -> the rule that must refuse it."""
+    return {f"docker rm -f {target}": "docker.container.rm", "git push --force origin main": "git.push.force",
+            "rm -rf ~/x": "fs.rm"}
+
+
+HARMLESS_CALLS = ["docker ps --format '{{.Names}}'", "git status --short --branch",
+                  f"{sys.executable} -m pytest -q -p no:cacheprovider -k stop"]
+
+
+def state_before(world: dict, target: str) -> dict:
+    from fixtures_engine import docker
+
+    return {"remote": remote_head(world),
+            "container": docker("inspect", "--format", "{{.Id}} {{.State.StartedAt}}", target).stdout}
+
+
+def check_refused_before_any_shell(results: list[dict], destructive: dict[str, str], events: list[dict]) -> None:
+    """Each call was refused by the assistant layer, the model read the rule and the alternative, no shell ran it."""
+    for said, (command, rule) in zip(results, destructive.items()):
+        assert said["is_error"] and "refused" in said["text"] and rule in said["text"], said
+        assert "instead:" in said["text"], said["text"]  # the safer alternative reaches the model
+        judged = [e for e in events if e.get("layer") == "assistant" and e.get("command") == command]
+        assert judged and judged[0]["verdict"] in ("ask", "deny") and judged[0]["rule"].startswith(rule), judged
+        assert shell_events_naming(events, command) == [], f"a shell ran {command!r}"
+
+
+def check_nothing_touched(world: dict, target: str, before: dict) -> None:
+    from fixtures_engine import container_state, docker
+
+    assert container_state(target) == "running"
+    assert docker("inspect", "--format", "{{.Id}} {{.State.StartedAt}}", target).stdout == before["container"]
+    assert remote_head(world) == before["remote"]
+    assert (world["home"] / "x" / "precious.txt").read_text() == "keep me\n"
+
+
+def check_everyday_calls_ran(results: list[dict], target: str, events: list[dict]) -> None:
+    """docker ps, git status and pytest ran, in a shell the session still guards, their output back to the model."""
+    ps, status, tests = results
+    assert not ps["is_error"] and target in ps["text"], ps
+    assert not status["is_error"] and "## main" in status["text"], status
+    assert not tests["is_error"] and "1 passed, 1 deselected" in tests["text"], tests
+    assert shell_events_naming(events, "git status --short --branch")  # the shell hooks stayed armed underneath
+
+
+def approval_env(server, tmp_path: Path) -> tuple[list[str], dict]:
+    """wingman-run options and environment for a session whose approvals go to the Wingman test server."""
+    from wingman_fixture import KEYS
+
+    profile = tmp_path / "fast.yaml"
+    profile.write_text("approvals:\n  poll_seconds: 0.2\n  timeout_seconds: 30\n")
+    env = {"WINGMAN_API_URL": server.url, "WINGMAN_APPROVAL_REQUEST_KEY": KEYS["request_key"],
+           "WINGMAN_APPROVAL_READ_KEY": KEYS["read_key"]}
+    return ["--profile", str(profile)], env

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -18,9 +17,11 @@ import pytest
 
 from conftest import WINGMAN_RUN
 from fixtures_engine import BASE_IMAGE, LABEL, container_state, docker, names
-from assistants_support import project_world, remote_head, shell_events_naming
+from assistants_support import (HARMLESS_CALLS, approval_env, check_everyday_calls_ran, check_nothing_touched,
+                                check_refused_before_any_shell, destructive_calls, project_world, shell_events_naming,
+                                state_before)
 from model_api import ModelApi, assistant_binary, claude_argv, claude_env, claude_home
-from wingman_fixture import KEYS, wingman_server  # noqa: F401
+from wingman_fixture import wingman_server  # noqa: F401
 
 TARGET = names.unique("assistant-target")
 USER_SETTINGS = {"env": {"USER_SETTING": "kept"}, "hooks": {"PreToolUse": [
@@ -71,53 +72,24 @@ def run_claude(wingman_home, api: ModelApi, world, *wingman_args: str, env=None,
 
 
 def test_destructive_calls_are_refused_before_any_shell_starts(claude, wingman_home, world, target):
-    destructive = {
-        f"docker rm -f {target}": "docker.container.rm",
-        "git push --force origin main": "git.push.force",
-        "rm -rf ~/x": "fs.rm",
-    }
-    harmless = ["docker ps --format '{{.Names}}'", "git status --short --branch", f"{sys.executable} -m pytest -q -p no:cacheprovider -k stop"]
-    before = {"settings": settings_bytes(world), "remote": remote_head(world),
-              "container": docker("inspect", "--format", "{{.Id}} {{.State.StartedAt}}", target).stdout}
-    with ModelApi([*destructive, *harmless]) as api:
+    destructive = destructive_calls(target)
+    before = {"settings": settings_bytes(world), **state_before(world, target)}
+    with ModelApi([*destructive, *HARMLESS_CALLS]) as api:
         result = run_claude(wingman_home, api, world)
-        assert result.returncode == 0, result.stderr
+        assert result.returncode == 0, result.stdout + result.stderr
         results = api.tool_results()
-    assert [r["command"] for r in results] == [*destructive, *harmless]
+    assert [r["command"] for r in results] == [*destructive, *HARMLESS_CALLS], results
     events = wingman_home.events()
-    for said, (command, rule) in zip(results, destructive.items()):
-        assert said["is_error"], said
-        assert "refused" in said["text"] and rule in said["text"], said["text"]
-        assert "instead:" in said["text"], said["text"]  # the safer alternative reaches the model
-        judged = [e for e in events if e.get("layer") == "assistant" and e.get("command") == command]
-        assert judged and judged[0]["verdict"] in ("ask", "deny") and judged[0]["rule"].startswith(rule)
-        assert shell_events_naming(events, command) == [], f"a shell ran {command!r}"
-    # Nothing was touched.
-    assert container_state(target) == "running"
-    assert docker("inspect", "--format", "{{.Id}} {{.State.StartedAt}}", target).stdout == before["container"]
-    assert remote_head(world) == before["remote"]
-    assert (world["home"] / "x" / "precious.txt").read_text() == "keep me\n"
-    # Everyday commands run, in a shell the session still guards, and their output reaches the model.
-    ps, status, tests = results[len(destructive):]
-    assert not ps["is_error"] and target in ps["text"]
-    assert not status["is_error"] and "## main" in status["text"]
-    assert not tests["is_error"] and "1 passed, 1 deselected" in tests["text"]
-    assert shell_events_naming(events, "git status --short --branch")  # the shell hooks stayed armed underneath
+    check_refused_before_any_shell(results, destructive, events)
+    check_nothing_touched(world, target, before)
+    check_everyday_calls_ran(results[len(destructive):], target, events)
     # The user's own settings: byte for byte as they were, and still in force (their hook ran for every call).
     assert settings_bytes(world) == before["settings"]
     assert (world["home"] / "user-hook.log").read_text().count('"tool_name":"Bash"') >= len(results)
 
 
-def _approval_env(server, tmp_path) -> tuple[list[str], dict]:
-    profile = tmp_path / "fast.yaml"
-    profile.write_text("approvals:\n  poll_seconds: 0.2\n  timeout_seconds: 30\n")
-    env = {"WINGMAN_API_URL": server.url, "WINGMAN_APPROVAL_REQUEST_KEY": KEYS["request_key"],
-           "WINGMAN_APPROVAL_READ_KEY": KEYS["read_key"]}
-    return ["--profile", str(profile)], env
-
-
 def test_an_approved_ask_runs_exactly_once(claude, wingman_home, world, target, wingman_server, tmp_path):
-    args, env = _approval_env(wingman_server, tmp_path)
+    args, env = approval_env(wingman_server, tmp_path)
     command = f"docker stop -t 0 {target}"
     wingman_server.decide_when_pending("approve", decided_by="alice", note="restart window", timeout=60)
     with ModelApi([command]) as api:
@@ -134,7 +106,7 @@ def test_an_approved_ask_runs_exactly_once(claude, wingman_home, world, target, 
 
 
 def test_a_rejection_reaches_the_model_with_the_note(claude, wingman_home, world, target, wingman_server, tmp_path):
-    args, env = _approval_env(wingman_server, tmp_path)
+    args, env = approval_env(wingman_server, tmp_path)
     command = f"docker stop -t 0 {target}"
     wingman_server.decide_when_pending("reject", decided_by="bob", note="not during the demo", timeout=60)
     with ModelApi([command]) as api:

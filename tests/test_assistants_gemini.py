@@ -13,18 +13,19 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from assistants_support import project_world, remote_head, shell_events_naming
+from assistants_support import (HARMLESS_CALLS, approval_env, check_everyday_calls_ran, check_nothing_touched,
+                                check_refused_before_any_shell, destructive_calls, project_world, shell_events_naming,
+                                state_before)
 from conftest import WINGMAN_RUN
 from fixtures_engine import BASE_IMAGE, LABEL, container_state, docker, names
 from gemini_api import GeminiApi
 from model_api import assistant_binary
-from wingman_fixture import KEYS, wingman_server  # noqa: F401
+from wingman_fixture import wingman_server  # noqa: F401
 
 TARGET = names.unique("gemini-target")
 # The user's own: API-key auth (the stand-in's fake key), folder trust off (Gemini CLI runs no
@@ -86,54 +87,24 @@ def settings_bytes(world) -> bytes:
 
 
 def test_gemini_destructive_calls_are_refused_before_any_shell_starts(gemini, wingman_home, world, target):
-    destructive = {
-        f"docker rm -f {target}": "docker.container.rm",
-        "git push --force origin main": "git.push.force",
-        "rm -rf ~/x": "fs.rm",
-    }
-    harmless = ["docker ps --format '{{.Names}}'", "git status --short --branch",
-                f"{sys.executable} -m pytest -q -p no:cacheprovider -k stop"]
-    before = {"settings": settings_bytes(world), "remote": remote_head(world),
-              "container": docker("inspect", "--format", "{{.Id}} {{.State.StartedAt}}", target).stdout}
-    with GeminiApi([*destructive, *harmless]) as api:
+    destructive = destructive_calls(target)
+    before = {"settings": settings_bytes(world), **state_before(world, target)}
+    with GeminiApi([*destructive, *HARMLESS_CALLS]) as api:
         result = run_gemini(wingman_home, gemini, world, api)
         assert result.returncode == 0, result.stdout + result.stderr
         results = api.tool_results()
-    assert [r["command"] for r in results] == [*destructive, *harmless], results
+    assert [r["command"] for r in results] == [*destructive, *HARMLESS_CALLS], results
     events = wingman_home.events()
-    for said, (command, rule) in zip(results, destructive.items()):
-        # The model reads why: the hook's reason, with the rule and the safer alternative.
-        assert said["is_error"] and "refused" in said["text"] and rule in said["text"], said
-        assert "instead:" in said["text"], said["text"]
-        judged = [e for e in events if e.get("layer") == "assistant" and e.get("command") == command]
-        assert judged and judged[0]["verdict"] in ("ask", "deny") and judged[0]["rule"].startswith(rule), judged
-        assert shell_events_naming(events, command) == [], f"a shell ran {command!r}"
-    # Nothing was touched.
-    assert container_state(target) == "running"
-    assert docker("inspect", "--format", "{{.Id}} {{.State.StartedAt}}", target).stdout == before["container"]
-    assert remote_head(world) == before["remote"]
-    assert (world["home"] / "x" / "precious.txt").read_text() == "keep me\n"
-    # Everyday commands run, in a shell the session still guards, and their output reaches the model.
-    ps, status, tests = results[len(destructive):]
-    assert not ps["is_error"] and target in ps["text"], ps
-    assert not status["is_error"] and "## main" in status["text"], status
-    assert not tests["is_error"] and "1 passed, 1 deselected" in tests["text"], tests
-    assert shell_events_naming(events, "git status --short --branch")  # the shell hooks stayed armed underneath
+    check_refused_before_any_shell(results, destructive, events)
+    check_nothing_touched(world, target, before)
+    check_everyday_calls_ran(results[len(destructive):], target, events)
     # The user's own settings: byte for byte as they were, and still in force (their hook ran too).
     assert settings_bytes(world) == before["settings"]
     assert (world["home"] / "user-hook.log").read_text().count('"tool_name":"run_shell_command"') >= len(results)
 
 
-def _approval_env(server, tmp_path) -> tuple[list[str], dict]:
-    profile = tmp_path / "fast.yaml"
-    profile.write_text("approvals:\n  poll_seconds: 0.2\n  timeout_seconds: 30\n")
-    env = {"WINGMAN_API_URL": server.url, "WINGMAN_APPROVAL_REQUEST_KEY": KEYS["request_key"],
-           "WINGMAN_APPROVAL_READ_KEY": KEYS["read_key"]}
-    return ["--profile", str(profile)], env
-
-
 def test_gemini_approved_ask_runs_exactly_once(gemini, wingman_home, world, target, wingman_server, tmp_path):
-    args, env = _approval_env(wingman_server, tmp_path)
+    args, env = approval_env(wingman_server, tmp_path)
     command = f"docker stop -t 0 {target}"
     wingman_server.decide_when_pending("approve", decided_by="alice", note="restart window", timeout=60)
     with GeminiApi([command]) as api:
@@ -150,7 +121,7 @@ def test_gemini_approved_ask_runs_exactly_once(gemini, wingman_home, world, targ
 
 
 def test_gemini_rejection_reaches_the_model_with_the_note(gemini, wingman_home, world, target, wingman_server, tmp_path):
-    args, env = _approval_env(wingman_server, tmp_path)
+    args, env = approval_env(wingman_server, tmp_path)
     command = f"docker stop -t 0 {target}"
     wingman_server.decide_when_pending("reject", decided_by="bob", note="not during the demo", timeout=60)
     with GeminiApi([command]) as api:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -188,3 +189,29 @@ def approval_env(server, tmp_path: Path) -> tuple[list[str], dict]:
     env = {"WINGMAN_API_URL": server.url, "WINGMAN_APPROVAL_REQUEST_KEY": KEYS["request_key"],
            "WINGMAN_APPROVAL_READ_KEY": KEYS["read_key"]}
     return ["--profile", str(profile)], env
+
+
+# -- the real CLI and the container the model aims at ------------------------------------------
+
+def installed_cli(name: str, title: str) -> Path:
+    """The assistant CLI tests/assistants.sh installs; a test that needs it fails (never skips) without it."""
+    import pytest
+    from model_api import assistant_binary
+
+    binary = assistant_binary(name)
+    if not binary.exists():
+        pytest.fail(f"{title} is not installed at {binary}: run bash tests/assistants.sh install (CI does)")
+    return binary
+
+
+@contextmanager
+def running_target(name: str):
+    """A container of this run, running for the length of a test."""
+    from fixtures_engine import BASE_IMAGE, LABEL, docker
+
+    docker("rm", "-f", name, check=False)
+    docker("run", "-d", "--name", name, "--label", LABEL, "--network", "none", BASE_IMAGE, "sleep", "1d")
+    try:
+        yield name
+    finally:
+        docker("rm", "-f", name, check=False)

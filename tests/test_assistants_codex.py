@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from conftest import WINGMAN_RUN
-from fixtures_engine import BASE_IMAGE, LABEL, container_state, docker, names
-from assistants_support import shell_events_naming
-from model_api import assistant_binary
+from fixtures_engine import container_state, docker, names
+from assistants_support import installed_cli, running_target, shell_events_naming
 from openai_api import OpenAiApi
 
 TARGET = names.unique("codex-target")
@@ -28,18 +27,13 @@ KEY_ENV = "STAND_IN_OPENAI_KEY"
 
 @pytest.fixture(scope="module")
 def codex():
-    binary = assistant_binary("codex")
-    if not binary.exists():
-        pytest.fail(f"Codex CLI is not installed at {binary}: run bash tests/assistants.sh install (CI does)")
-    return binary
+    return installed_cli("codex", "Codex CLI")
 
 
 @pytest.fixture()
 def target(engine):
-    docker("rm", "-f", TARGET, check=False)
-    docker("run", "-d", "--name", TARGET, "--label", LABEL, "--network", "none", BASE_IMAGE, "sleep", "1d")
-    yield TARGET
-    docker("rm", "-f", TARGET, check=False)
+    with running_target(TARGET):
+        yield TARGET
 
 
 @pytest.fixture()

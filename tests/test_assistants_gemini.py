@@ -19,12 +19,11 @@ from pathlib import Path
 import pytest
 
 from assistants_support import (HARMLESS_CALLS, approval_env, check_everyday_calls_ran, check_nothing_touched,
-                                check_refused_before_any_shell, destructive_calls, project_world, shell_events_naming,
-                                state_before)
+                                check_refused_before_any_shell, destructive_calls, installed_cli, project_world,
+                                running_target, shell_events_naming, state_before)
 from conftest import WINGMAN_RUN
-from fixtures_engine import BASE_IMAGE, LABEL, container_state, docker, names
+from fixtures_engine import container_state, names
 from gemini_api import GeminiApi
-from model_api import assistant_binary
 from wingman_fixture import wingman_server  # noqa: F401
 
 TARGET = names.unique("gemini-target")
@@ -40,18 +39,13 @@ USER_SETTINGS = {
 
 @pytest.fixture(scope="module")
 def gemini():
-    binary = assistant_binary("gemini")
-    if not binary.exists():
-        pytest.fail(f"Gemini CLI is not installed at {binary}: run bash tests/assistants.sh install (CI does)")
-    return binary
+    return installed_cli("gemini", "Gemini CLI")
 
 
 @pytest.fixture()
 def target(engine):
-    docker("rm", "-f", TARGET, check=False)
-    docker("run", "-d", "--name", TARGET, "--label", LABEL, "--network", "none", BASE_IMAGE, "sleep", "1d")
-    yield TARGET
-    docker("rm", "-f", TARGET, check=False)
+    with running_target(TARGET):
+        yield TARGET
 
 
 @pytest.fixture()

@@ -143,12 +143,15 @@ fi
 # =============================================================================
 
 # The words that send one command to the broker, when every command is checked,
-# and the same as one glob (with the hook's own names): the trap's whole cost for most commands.
+# and the same as one regex (with the hook's own names): the trap's whole cost for most commands.
+# A regex, not an extended glob: bash matches `*@(a|b)*` by backtracking (95 ms on a
+# 2,000-character command), a regex in linear time (30 us with its compiling).
 __WINGMAN_WORDS=@WORDS@
 __WINGMAN_ALL_PATTERN=@WORDS_PATTERN@
-# Up to this many armed words, the trap matches one glob; above, it looks words up.
+__WINGMAN_ERE_SPECIAL='[].+*?(){}|^$\\[]'
+# Up to this many armed words, the trap matches one regex; above, it looks words up.
 __WINGMAN_GLOB_WORDS=4
-\builtin readonly __WINGMAN_WORDS __WINGMAN_ALL_PATTERN __WINGMAN_GLOB_WORDS
+\builtin readonly __WINGMAN_WORDS __WINGMAN_ALL_PATTERN __WINGMAN_ERE_SPECIAL __WINGMAN_GLOB_WORDS
 
 # =============================================================================
 # The checks: cheap word lookups in the shell, the policy core on a hit.
@@ -225,15 +228,15 @@ __wingman_stand_in() {
 
 # extdebug (a non-zero DEBUG trap skips the command) cannot be set from a
 # startup file, only from inside the trap; the first call also checks its own
-# command. From then on, with a few words armed, one glob in the trap itself
+# command. From then on, with a few words armed, one regex in the trap itself
 # decides whether a command is worth a closer look (no function call); with
-# many armed, a word lookup does (bash's extended globs crawl on long alternations).
+# many armed, a word lookup does.
 __wingman_first() {
   \builtin shopt -s extdebug
   if ((${#__WINGMAN_ARMED[@]} > __WINGMAN_GLOB_WORDS)); then
     \builtin trap 'if [[ -n $__WINGMAN_SHADOW ]] || __wingman_worth_asking; then __wingman_check; fi' DEBUG
   else
-    \builtin trap '[[ -z $__WINGMAN_SHADOW && ${BASH_COMMAND//$__WINGMAN_QUOTES/} != $__WINGMAN_PATTERN ]] || __wingman_check' DEBUG
+    \builtin trap '[[ -z $__WINGMAN_SHADOW && ! ${BASH_COMMAND//$__WINGMAN_QUOTES/} =~ $__WINGMAN_PATTERN ]] || __wingman_check' DEBUG
   fi
   __wingman_check
 }
@@ -243,10 +246,12 @@ __wingman_arm_words() {
   \builtin local __wingman_word __wingman_words=
   for __wingman_word in ${1-$__WINGMAN_WORDS}; do
     __WINGMAN_ARMED[$__wingman_word]=1
+    # Any character a regex reads specially matches any character here: more hits, never fewer.
+    __wingman_word=${__wingman_word//$__WINGMAN_ERE_SPECIAL/.}
     __wingman_words+="|$__wingman_word"
   done
   if [[ -n ${1+set} ]]; then
-    __WINGMAN_PATTERN="*@(__[Ww][Ii][Nn][Gg][Mm][Aa][Nn]$__wingman_words)*"
+    __WINGMAN_PATTERN="__[Ww][Ii][Nn][Gg][Mm][Aa][Nn]$__wingman_words"
   else
     __WINGMAN_PATTERN=$__WINGMAN_ALL_PATTERN
   fi

@@ -121,11 +121,14 @@ def test_a_nested_shell_cannot_be_sent_past_the_hooks(shell, variable, session_s
 
 
 def test_bash_hook_functions_are_read_only(session_shells):
-    # eval arms the per-command checks, so the functions exist and are in force.
-    result = session_shells.run("bash", "-c", "eval true; __wingman_ask() { return 0; }; declare -f __wingman_ask")
-    assert "readonly function" in result.stderr or result.returncode == 1
-    # Still the hook's own body, which asks the broker, not the one-line stand-in.
-    assert "/dev/tcp" in result.stdout and "{ return 0; }" not in result.stdout.replace("\n", " ")
+    # An eval of text only known when it runs arms the per-command checks, so the functions exist
+    # and are in force. (Text whose plan arms nothing never calls them: the hook ends before it
+    # defines them.)
+    result = session_shells.run("bash", "-c", 'n=__wing; n+=man_ask; eval "$n() { return 0; }"; echo redefined=$?; '
+                                "/usr/bin/docker stop ghost-never-made; echo after=$?")
+    assert "readonly function" in result.stderr and "redefined=1" in result.stdout, result.stderr
+    # Still the hook's own function, which asks the broker: the next risky command is refused.
+    assert "refused: /usr/bin/docker stop ghost-never-made" in result.stderr and "after=1" in result.stdout
 
 
 def test_benchmark_runs(wingman_home):

@@ -89,13 +89,17 @@ def _glob_escape(word: str, special: str) -> str:
 
 
 def words_pattern(shell: str) -> str:
-    """One glob matching any text that holds an armed word (or the hook's names) anywhere.
+    """What matches any text that holds an armed word (or the hook's names) anywhere.
 
-    A cheap superset: the trap looks closer (word by word) only at what it matches.
+    bash: an extended regex, each character a regex reads specially turned into `.` (as the hook
+    does for the words a plan arms); zsh: a glob for $~. A cheap superset: the trap looks closer
+    (word by word) only at what it matches.
     """
-    special = "*?[]()|@!+\\" if shell == "bash" else "*?[]()|<>^#~\\"
-    words = "|".join(_glob_escape(w, special) for w in armed_words().split())
-    return f"*@({_OWN_NAMES}|{words})*" if shell == "bash" else f"*({_OWN_NAMES}|{words})*"
+    if shell == "bash":
+        words = "|".join(re.sub(r"[][.+*?(){}|^$\\]", ".", w) for w in armed_words().split())
+        return f"{_OWN_NAMES}|{words}"
+    words = "|".join(_glob_escape(w, "*?[]()|<>^#~\\") for w in armed_words().split())
+    return f"*({_OWN_NAMES}|{words})*"
 
 
 def prefilter(shell: str) -> str:

@@ -6,7 +6,7 @@ Python tools), and writes NUL-terminated fields:
 
     SECRET \\0 VERB \\0 N \\0 ARG1 \\0 ... ARGN \\0
 
-The broker answers with NUL-terminated (KIND, VALUE) pairs, then closes:
+The broker answers with NUL-terminated (KIND, VALUE) pairs, then closes (but see below):
 
     err   text to write to the client's stderr as it is (refusals, approval progress)
     out   text to write to the client's stdout as it is (an assistant's JSON answer)
@@ -15,6 +15,10 @@ The broker answers with NUL-terminated (KIND, VALUE) pairs, then closes:
     id    the audit event id of an allowed stub call (stub verb)
     hold  the verdict waits for a human: keep reading, with the long timeout
     exit  the status, last: 0 run it, 1 refused, 2 a bad request
+
+After `exit 0` to a `stub` or `allowed` request the broker closes only its
+sending side: the stub runs its program and then writes the program's exit
+status on the same connection (STATUS \\0), which is recorded like `done`.
 
 A broker that does not send its first pair within 2 s is treated as gone,
 unless that pair is `hold`. A connection without the right secret is closed

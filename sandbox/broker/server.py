@@ -3,6 +3,10 @@
 One thread per listener accepts; one short-lived thread per connection
 answers, so a verdict held for a human never stalls the others. Only a
 client that sends the session's secret first is answered.
+
+A stub's request that is answered `exit 0` keeps its connection while the
+stub's program runs: the broker stops sending (the client sees the end of the
+answer as before) and reads the program's exit status, STATUS\0, from it.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ class Channel:
         self._streaming = False
         self.gone = False
         self.last_words: str | None = None  # a script's plan, as sent
+        # Set by a handler that answers 0 and wants the program's exit status from the same
+        # connection: called with it, or with None when the client hangs up without one.
+        self.on_exit: Callable[[int | None], None] | None = None
 
     def send(self, kind: str, value: str = "") -> None:
         if self.gone:
@@ -183,8 +190,9 @@ class BrokerServer:
             if conn.family == socket.AF_UNIX and not _same_user(conn):
                 return
             conn.settimeout(REQUEST_SECONDS)
+            reader = FieldReader(conn)
             try:
-                secret, verb, args = FieldReader(conn).request()
+                secret, verb, args = reader.request()
             except (ProtocolError, OSError):
                 return
             if not hmac.compare_digest(secret.encode(), self.secret.encode()):
@@ -201,6 +209,18 @@ class BrokerServer:
                 status = 1
                 sys.stderr.write(f"wingman-run: broker error on {verb}: {type(exc).__name__}: {exc}\n")
             channel.send("exit", str(status))
+            if channel.on_exit is not None and status == 0:
+                channel.on_exit(_exit_status(conn, reader) if not channel.gone else None)
+
+
+def _exit_status(conn: socket.socket, reader: FieldReader) -> int | None:
+    """The status the client sends once its program has ended; None if it hangs up first."""
+    try:
+        conn.shutdown(socket.SHUT_WR)  # the answer is complete: a client reading to the end sees it so
+        text = reader.field()
+    except (ProtocolError, OSError):
+        return None
+    return int(text) if text.lstrip("-").isdigit() else None
 
 
 def _same_user(conn: socket.socket) -> bool:

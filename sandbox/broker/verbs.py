@@ -10,6 +10,10 @@
     api TOKEN PIDS METHOD PATH RULE TARGETS SHOWN  the Docker API guard's question; TOKEN is the
                                            guard's own, which the session never sees
     assistant NAME CWD PAYLOAD             an assistant's own pre-execution hook
+
+An allowed `stub` or `allowed` request keeps its connection while the program
+runs: the stub sends the exit status on it (STATUS\0), which is recorded as
+`done` records it; a stub that hangs up without one ends its grants all the same.
 """
 
 from __future__ import annotations
@@ -147,12 +151,13 @@ class Broker:
             # Approved: the API calls this process makes for it pass the guard without asking again.
             self.grants.add(_pid(pid), result.event_id, {f.rule for f in decision.findings})
         channel.send("id", result.event_id)
+        self._expect_exit(channel, result.event_id, pid)
         return 0
 
     def verb_allowed(self, args: list[str], channel: Channel) -> int:
         if len(args) < 4:
             return _usage(channel, "allowed PID CWD RULE PROGRAM [ARGS...]")
-        _pid_text, cwd, _rule, argv = args[0], args[1], args[2], args[3:]
+        pid, cwd, _rule, argv = args[0], args[1], args[2], args[3:]
         # The fast path can only say less than the core: its word is checked, never taken, so a
         # client holding the secret cannot write an allow the policy would not give.
         decision = stub_slowpath.decide_call(argv, {}, self.session.docker_env, self.policy,
@@ -164,15 +169,31 @@ class Broker:
         if not self._append(event, channel, argv):
             return 1
         channel.send("id", event["id"])
+        self._expect_exit(channel, event["id"], pid)
         return 0
 
     def verb_done(self, args: list[str], channel: Channel) -> int:
         if len(args) != 3 or not args[1].lstrip("-").isdigit():
             return _usage(channel, "done ID STATUS PID")
         event_id, status, pid = args
+        return 0 if self._record_exit(event_id, int(status), pid, channel) else 1
+
+    def _record_exit(self, event_id: str, status: int, pid: str, channel: Channel) -> bool:
         self.grants.end(_pid(pid), event_id)
-        event = audit.exit_event(session=self.session.id, layer="stub", event_id=event_id, status=int(status))
-        return 0 if self._append(event, channel, None) else 1
+        event = audit.exit_event(session=self.session.id, layer="stub", event_id=event_id, status=status)
+        return self._append(event, channel, None)
+
+    def _expect_exit(self, channel: Channel, event_id: str, pid: str) -> None:
+        """The stub reports its program's exit status on this connection once the program has ended."""
+        def ended(status: int | None) -> None:
+            if status is None:  # hung up without a status (killed): nothing to record, its grants end
+                self.grants.end(_pid(pid), event_id)
+                return
+            with self._counts_lock:
+                self.counts["done"] += 1
+            self._record_exit(event_id, status, pid, channel)
+
+        channel.on_exit = ended
 
     def verb_api(self, args: list[str], channel: Channel) -> int:
         if len(args) != 7:

@@ -2,10 +2,10 @@
 
 The fast path answers `allow` for commands the profile allows outright,
 from tables generated out of the docker grammar and the profile; the broker
-only records them. Anything it does not recognise to the letter (other
-options, -H, --context, a set DOCKER_HOST, a verdict other than allow) goes
-to the broker's policy core, which is the authority. The fast path can only
-ever say less than the core. The stub's bash lives in stub.bash.
+judges them again and records them. Anything it does not recognise to the
+letter (other options, -H, --context, a set DOCKER_HOST, a verdict other than
+allow) goes to the broker's policy core, which is the authority. The fast
+path can only ever say less than the core. The stub's bash lives in stub.bash.
 """
 
 from __future__ import annotations
@@ -160,6 +160,8 @@ def render_stub(session: Session, program: str, policy: Policy, bash: str, broke
     raw = {
         "MARK": STUB_MARK, "PROGRAM_TEXT": program, "SESSION_TEXT": session.id,
         "DAEMON_VARIABLES": " ".join(DAEMON_VARIABLES), "EXPORTS": exports or "  :",
+        # Empty when none of them is set: the fast path's one test for all of them.
+        "DAEMON_VALUES": "".join(f"${name}" for name in DAEMON_VARIABLES),
         "CLASSIFY": classify_function(program, policy, compose_file),
     }
     quoted = {

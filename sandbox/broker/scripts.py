@@ -28,7 +28,8 @@ class ScriptFile:
             return None
         # The same file, unchanged: device, inode, size and the time of its last change.
         key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-        return cls(key, data.decode("utf-8", "surrogateescape"))
+        # bash drops NUL bytes from a script as it reads it (`doc\0ker` runs docker): so does the plan.
+        return cls(key, data.replace(b"\0", b"").decode("utf-8", "surrogateescape"))
 
 
 class PlanCache:

@@ -92,9 +92,11 @@ if [[ $- != *i* ]]; then
     __WINGMAN_TEXT=${BASH_EXECUTION_STRING-}
   elif [[ $- != *s* && -f $0 && -r $0 && ${0##*/} != @(bash|sh|rbash) ]]; then
     __WINGMAN_SCOPE=script
-    # The broker reads the file itself (and keeps its plan while the file is unchanged):
-    # reading a long script here would cost more than running it.
     __WINGMAN_TEXT=$0
+    # A short script is read here, which costs less than a round trip. A longer one the broker
+    # reads itself (and keeps its plan while the file is unchanged): reading it here would cost
+    # more than running it. Both drop NUL bytes, as bash does when it runs the file.
+    IFS= \builtin read -r -N 1025 -d '' __WINGMAN_SHORT <"$0" 2>/dev/null
   else
     __WINGMAN_SCOPE=stdin  # the text arrives line by line: nothing to read up front
   fi
@@ -104,10 +106,11 @@ if [[ $- != *i* ]]; then
   __WINGMAN_DYNAMIC= __WINGMAN_PLAN=
   if [[ $__WINGMAN_SCOPE == stdin ]]; then
     __WINGMAN_DYNAMIC=1  # the text arrives line by line: every command is checked
-  elif [[ $__WINGMAN_SCOPE == script ]] || ((${#__WINGMAN_TEXT} > 4096)); then
+  elif [[ $__WINGMAN_SCOPE == script ]] && ((${#__WINGMAN_SHORT} > 1024)) || ((${#__WINGMAN_TEXT} > 4096)); then
     __WINGMAN_PLAN=1
   else
-    __WINGMAN_PLAIN=${__WINGMAN_TEXT//$__WINGMAN_QUOTES/}
+    if [[ $__WINGMAN_SCOPE == script ]]; then __WINGMAN_PLAIN=${__WINGMAN_SHORT//$__WINGMAN_QUOTES/}; else
+      __WINGMAN_PLAIN=${__WINGMAN_TEXT//$__WINGMAN_QUOTES/}; fi
     __WINGMAN_PLAIN=$'\n '${__WINGMAN_PLAIN//$'\n'/$'\n' }
     if ((${#__WINGMAN_PLAIN} <= 24)); then
       # Short text: one glob costs less than compiling the regexes (0.4 ms).
@@ -120,6 +123,7 @@ if [[ $- != *i* ]]; then
     fi
     \builtin unset __WINGMAN_PLAIN __WINGMAN_PREFILTER __WINGMAN_JUDGE __WINGMAN_WATCH
   fi
+  \builtin unset __WINGMAN_SHORT
   # Functions imported from the environment run text nobody has read (ours, above, aside).
   if \builtin compgen -A function -X __wingman_ask >/dev/null 2>&1; then __WINGMAN_DYNAMIC=1; fi
   # The broker's plan before the rest of this file is read: most text arms nothing.

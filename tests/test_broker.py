@@ -177,6 +177,22 @@ def _raw_answer(address, secret: str) -> bytes:
         return data
 
 
+@pytest.mark.parametrize("size", ["short", "long"])
+def test_a_nul_byte_does_not_hide_a_name_in_a_script(size, session, tmp_path, fixtures_intact, engine):
+    """bash drops NUL bytes as it reads a script, so `doc<NUL>ker` runs docker: the hook's own read
+    (a short script) and the broker's plan (a long one) drop them too. (bash will not run a file
+    with a NUL in its first line.)"""
+    padding = "".join(f": line {i}\n" for i in range(200)) if size == "long" else ""
+    script = tmp_path / "nul.sh"
+    script.write_bytes(b"true -- a first line without the byte\n" + padding.encode()
+                       + names.apply("/usr/bin/doc\0ker stop -t 0 victim\necho after=$?\n").encode())
+    assert (script.stat().st_size > 1024) == (size == "long")
+    result = run(session, "bash", str(script), cwd=tmp_path)
+    assert names.apply("wingman-run: refused: /usr/bin/docker stop -t 0 victim") in result.stderr, result.stderr
+    assert result.stdout == "after=1\n"
+    assert engine.snapshot() == fixtures_intact
+
+
 def test_the_hook_read_twice_costs_nothing_and_stays_in_force(session, tmp_path, fixtures_intact, engine):
     """A snapshot or script that sources the hook again: no errors, no second arming, checks still on."""
     again = tmp_path / "again.sh"

@@ -1,7 +1,8 @@
 """The broker's listeners: a loopback TCP port for the shells, a Unix socket for the rest.
 
-One thread per listener accepts; one short-lived thread per connection
-answers, so a verdict held for a human never stalls the others. Only a
+Threads wait in accept() and each answers the connection it gets; whenever
+the last waiting one takes a connection another starts, so a verdict held
+for a human never stalls the others. Only a
 client that sends the session's secret first is answered.
 
 A stub's request that is answered `exit 0` keeps its connection while the
@@ -22,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from ..acceptors import Acceptors
 from ..session.layout import BROKER_PORT, BROKER_SECRET, BROKER_SOCKET
 from .protocol import FIRST_ANSWER_SECONDS, FieldReader, ProtocolError, answer, unix_path
 
@@ -128,9 +130,11 @@ class BrokerServer:
             out.write(text + "\n")
 
     def start(self) -> None:
+        # Warm threads wait in accept() and answer themselves: starting a thread per request
+        # cost more than most answers take.
         for listener in (self.tcp, self.unix):
-            thread = threading.Thread(target=self._accept_loop, args=(listener,), daemon=True,
-                                      name="wingman-broker-accept")
+            acceptors = Acceptors(listener, self._serve_and_forget, self._closed.is_set)
+            thread = threading.Thread(target=acceptors.run, daemon=True, name="wingman-broker-accept")
             thread.start()
             self._threads.append(thread)
 
@@ -161,16 +165,6 @@ class BrokerServer:
         for thread in clients:
             thread.join(max(0.0, deadline - time.monotonic()))
 
-    def _accept_loop(self, listener: socket.socket) -> None:
-        while not self._closed.is_set():
-            try:
-                conn, _ = listener.accept()
-            except BlockingIOError:
-                continue  # close() drains the queue itself
-            except OSError:
-                return
-            self._spawn(conn)
-
     def _spawn(self, conn: socket.socket) -> None:
         thread = threading.Thread(target=self._serve_and_forget, args=(conn,), daemon=True,
                                   name="wingman-broker-client")
@@ -179,6 +173,8 @@ class BrokerServer:
             self._clients.add(thread)
 
     def _serve_and_forget(self, conn: socket.socket) -> None:
+        with self._clients_lock:
+            self._clients.add(threading.current_thread())  # close() waits for it, within its bound
         try:
             self._serve(conn)
         finally:

@@ -17,11 +17,11 @@ import os
 import queue
 import socket
 import threading
-import time
 from dataclasses import dataclass
 from typing import Callable
 
 from . import mapping
+from ..acceptors import Acceptors
 from .upstream import Dialer
 from .framing import ChunkedScanner, FramingError, RequestHead, head_end, parse_request_head, parse_response_head
 
@@ -33,7 +33,6 @@ BULK_BUFFER = 256 * 1024  # and grows when a read fills it (cp, logs, build cont
 BULK_SEND_BUFFER = 2 << 20
 DRAIN_LIMIT = 1 << 20
 DRAIN_SECONDS = 2.0
-ACCEPT_RETRY_SECONDS = 0.05
 ANSWER_AFTER_CLOSE_SECONDS = 10.0  # the daemon has closed: its answer, if any, is already on the way
 
 
@@ -402,61 +401,6 @@ class Connection:
             self.outcome.put("closed")
             _shut(self.client, socket.SHUT_RDWR)
             _shut(self.upstream, socket.SHUT_RDWR)
-
-
-class Acceptors:
-    """Threads that each wait in accept() and serve the connection they get themselves.
-
-    No hand-off from an accepting thread to a worker: waking a second thread
-    costs more than a docker ping. Whenever the last waiting thread takes a
-    connection it first starts another, so a long `logs -f` never makes
-    another call wait; finished threads go back to waiting, up to SPARE.
-    """
-
-    SPARE = 8
-
-    def __init__(self, listener: socket.socket, handle: Callable[[socket.socket], None]):
-        self.listener = listener
-        self.handle = handle
-        self.lock = threading.Lock()
-        self.waiting = 0
-
-    def run(self, threads: int = 2) -> None:
-        """Serve forever: the calling thread is one of the acceptors, and never leaves."""
-        with self.lock:
-            self.waiting = threads
-        for _ in range(threads - 1):
-            threading.Thread(target=self._accept, daemon=True).start()
-        self._accept(forever=True)
-
-    def _accept(self, forever: bool = False) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except InterruptedError:
-                continue
-            except OSError:
-                time.sleep(ACCEPT_RETRY_SECONDS)  # out of descriptors or memory for a moment: the count stays right
-                continue
-            with self.lock:
-                self.waiting -= 1
-                spawn = self.waiting == 0
-                if spawn:
-                    self.waiting += 1  # counted from now: the new thread will be waiting
-            if spawn:
-                try:
-                    threading.Thread(target=self._accept, daemon=True).start()
-                except RuntimeError:  # no thread to be had: this one goes back to waiting after this call
-                    with self.lock:
-                        self.waiting -= 1
-            try:
-                self.handle(client)
-            except Exception:  # noqa: BLE001 - a connection's failure is its own
-                pass
-            with self.lock:
-                if self.waiting >= self.SPARE and not forever:
-                    return
-                self.waiting += 1
 
 
 def serve(listener: socket.socket, upstream_path: str, decide: Decider,

@@ -16,16 +16,12 @@ Every request body is recorded (JSON lines in --log, and GET /_test/requests).
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from http.server import BaseHTTPRequestHandler
 
-from stand_in import FINAL_TEXT, StandIn
+from stand_in import FINAL_TEXT, StandIn, command_line, serve
 
 TOOL = "run_shell_command"
 
@@ -109,29 +105,9 @@ def make_handler(state: dict):
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port-file", required=True)
-    parser.add_argument("--log")
-    parser.add_argument("--script", default="[]")
-    parser.add_argument("--final", default=FINAL_TEXT)
-    args = parser.parse_args(argv)
-    try:
-        commands = json.loads(args.script)
-        assert isinstance(commands, list) and all(isinstance(c, str) for c in commands)
-    except (ValueError, AssertionError):
-        sys.exit("gemini_api: --script must be a JSON list of strings")
-    state = {"commands": commands, "final": args.final, "log": args.log, "requests": []}
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
-    server.daemon_threads = True
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    tmp = args.port_file + ".tmp"
-    Path(tmp).write_text(url + "\n")
-    os.replace(tmp, args.port_file)
-    print(f"GEMINI_API {url}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    args, commands = command_line(__doc__.splitlines()[0], "gemini_api", argv)
+    script = {"commands": commands, "final": args.final, "log": args.log, "requests": []}
+    serve(make_handler(script), args.port_file, "GEMINI_API")
 
 
 # -- starting it, and reading what Gemini CLI sent back --------------------------------------

@@ -20,17 +20,15 @@ script; POST /_test/reset forgets the recorded requests.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from stand_in import FINAL_TEXT, StandIn
+from stand_in import FINAL_TEXT, StandIn, command_line, serve
 
 MODEL = "claude-sonnet-4-5"
 
@@ -206,29 +204,9 @@ def make_handler(script: Script):
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port-file", required=True, help="written with the base URL once listening")
-    parser.add_argument("--log", help="every request body, one JSON line each")
-    parser.add_argument("--script", default="[]", help="a JSON list of the commands to run, in order")
-    parser.add_argument("--final", default=FINAL_TEXT, help="the text answer after the last command")
-    args = parser.parse_args(argv)
-    try:
-        commands = json.loads(args.script)
-        assert isinstance(commands, list) and all(isinstance(c, str) for c in commands)
-    except (ValueError, AssertionError):
-        sys.exit("model_api: --script must be a JSON list of strings")
+    args, commands = command_line(__doc__.splitlines()[0], "model_api", argv)
     script = Script(commands, args.final, Path(args.log) if args.log else None)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(script))
-    server.daemon_threads = True
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    tmp = args.port_file + ".tmp"
-    Path(tmp).write_text(url + "\n")
-    os.replace(tmp, args.port_file)  # whole or absent: the starter polls for it
-    print(f"MODEL_API {url}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    serve(make_handler(script), args.port_file, "MODEL_API")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ every request, which GET /_test/requests returns.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -15,10 +16,47 @@ import sys
 import tempfile
 import time
 import urllib.request
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 FINAL_TEXT = "All done."
 START_SECONDS = 20
+
+
+# -- the server side: each stand-in module's main() ---------------------------------------------
+
+def command_line(description: str, name: str, argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    """The options every stand-in takes, and its script: the commands the model asks for, in order."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--port-file", required=True, help="written with the base URL once listening")
+    parser.add_argument("--log", help="every request body, one JSON line each")
+    parser.add_argument("--script", default="[]", help="a JSON list of the commands to run, in order")
+    parser.add_argument("--final", default=FINAL_TEXT, help="the text answer after the last command")
+    args = parser.parse_args(argv)
+    try:
+        commands = json.loads(args.script)
+        assert isinstance(commands, list) and all(isinstance(c, str) for c in commands)
+    except (ValueError, AssertionError):
+        sys.exit(f"{name}: --script must be a JSON list of strings")
+    return args, commands
+
+
+def serve(handler, port_file: str, label: str) -> None:
+    """Listen on a free loopback port, write the URL to port_file (whole or absent), serve until stopped."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    tmp = port_file + ".tmp"
+    Path(tmp).write_text(url + "\n")
+    os.replace(tmp, port_file)  # the starter polls for it
+    print(f"{label} {url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+# -- the test side: starting one and reading it back ---------------------------------------------
 
 
 class StandIn:

@@ -146,16 +146,15 @@ fi
 # What a shell that goes on needs (read only here: most shells never get this far).
 # =============================================================================
 
-# The words that send one command to the broker, when every command is checked,
-# and the same as one regex (with the hook's own names): the trap's whole cost for most commands.
-# A regex, not an extended glob: bash matches `*@(a|b)*` by backtracking (95 ms on a
-# 2,000-character command), a regex in linear time (30 us with its compiling).
+# The words that send one command to the broker, when every command is checked.
 __WINGMAN_WORDS=@WORDS@
-__WINGMAN_ALL_PATTERN=@WORDS_PATTERN@
+# Up to this many armed words, the trap matches them as one regex (with the hook's own names):
+# its whole cost for most commands. A regex, not an extended glob: bash matches `*@(a|b)*` by
+# backtracking (95 ms on a 2,000-character command), a regex in linear time (30 us with its
+# compiling). Above, it looks words up.
+__WINGMAN_REGEX_WORDS=4
 __WINGMAN_ERE_SPECIAL='[].+*?(){}|^$\\[]'
-# Up to this many armed words, the trap matches one regex; above, it looks words up.
-__WINGMAN_GLOB_WORDS=4
-\builtin readonly __WINGMAN_WORDS __WINGMAN_ALL_PATTERN __WINGMAN_ERE_SPECIAL __WINGMAN_GLOB_WORDS
+\builtin readonly __WINGMAN_WORDS __WINGMAN_REGEX_WORDS __WINGMAN_ERE_SPECIAL
 
 # =============================================================================
 # The checks: cheap word lookups in the shell, the policy core on a hit.
@@ -237,7 +236,7 @@ __wingman_stand_in() {
 # many armed, a word lookup does.
 __wingman_first() {
   \builtin shopt -s extdebug
-  if ((${#__WINGMAN_ARMED[@]} > __WINGMAN_GLOB_WORDS)); then
+  if ((${#__WINGMAN_ARMED[@]} > __WINGMAN_REGEX_WORDS)); then
     \builtin trap 'if [[ -n $__WINGMAN_SHADOW ]] || __wingman_worth_asking; then __wingman_check; fi' DEBUG
   else
     \builtin trap '[[ -z $__WINGMAN_SHADOW && ! ${BASH_COMMAND//$__WINGMAN_QUOTES/} =~ $__WINGMAN_PATTERN ]] || __wingman_check' DEBUG
@@ -245,19 +244,19 @@ __wingman_first() {
   __wingman_check
 }
 
-# Arm every word of the session's list, or only those given (program names).
+# Arm every word of the session's list, or only those given (program names). With a few
+# armed, the trap's regex is made of them; with more, the trap looks words up instead.
 __wingman_arm_words() {
-  \builtin local __wingman_word __wingman_words=
+  \builtin local __wingman_word
   for __wingman_word in ${1-$__WINGMAN_WORDS}; do
     __WINGMAN_ARMED[$__wingman_word]=1
-    # Any character a regex reads specially matches any character here: more hits, never fewer.
-    __wingman_word=${__wingman_word//$__WINGMAN_ERE_SPECIAL/.}
-    __wingman_words+="|$__wingman_word"
   done
-  if [[ -n ${1+set} ]]; then
-    __WINGMAN_PATTERN="__[Ww][Ii][Nn][Gg][Mm][Aa][Nn]$__wingman_words"
-  else
-    __WINGMAN_PATTERN=$__WINGMAN_ALL_PATTERN
+  __WINGMAN_PATTERN=__[Ww][Ii][Nn][Gg][Mm][Aa][Nn]
+  if ((${#__WINGMAN_ARMED[@]} <= __WINGMAN_REGEX_WORDS)); then
+    for __wingman_word in "${!__WINGMAN_ARMED[@]}"; do
+      # Any character a regex reads specially matches any character here: more hits, never fewer.
+      __WINGMAN_PATTERN+="|${__wingman_word//$__WINGMAN_ERE_SPECIAL/.}"
+    done
   fi
 }
 

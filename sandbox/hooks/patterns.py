@@ -88,16 +88,12 @@ def _glob_escape(word: str, special: str) -> str:
     return "".join("\\" + c if c in special else c for c in word)
 
 
-def words_pattern(shell: str) -> str:
-    """What matches any text that holds an armed word (or the hook's names) anywhere.
+def words_pattern() -> str:
+    """A zsh glob (for $~) matching any text that holds an armed word (or the hook's names) anywhere.
 
-    bash: an extended regex, each character a regex reads specially turned into `.` (as the hook
-    does for the words a plan arms); zsh: a glob for $~. A cheap superset: the trap looks closer
-    (word by word) only at what it matches.
+    A cheap superset: the trap looks closer (word by word) only at what it matches. The bash hook
+    builds a regex of the few words a plan arms itself, and looks words up when all are armed.
     """
-    if shell == "bash":
-        words = "|".join(re.sub(r"[][.+*?(){}|^$\\]", ".", w) for w in armed_words().split())
-        return f"{_OWN_NAMES}|{words}"
     words = "|".join(_glob_escape(w, "*?[]()|<>^#~\\") for w in armed_words().split())
     return f"*({_OWN_NAMES}|{words})*"
 

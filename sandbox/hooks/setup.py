@@ -48,7 +48,7 @@ def write_bash_hook(session: Session, environ, broker: BrokerAddress) -> Path:
     values = {
         **broker_values(session, broker), "USER_BASH_ENV": environ.get("BASH_ENV", ""),
         "WORDS": armed_words(),
-        "WORDS_PATTERN": words_pattern("bash"), "PREFILTER": prefilter("bash"),
+        "PREFILTER": prefilter("bash"),
         "JUDGE_RE": judge_pattern(), "WATCH_RE": WATCH_PATTERN, "STUB_DOCKER": str(session.shim_dir / "docker"), "STUB_COMPOSE": str(session.shim_dir / "docker-compose"),
         "STUB_PODMAN": str(session.shim_dir / "podman"),
     }
@@ -64,7 +64,7 @@ def write_zsh_hooks(session: Session, environ, broker: BrokerAddress) -> Path:
     values = {
         **broker_values(session, broker), "USER_ZDOTDIR": user_zdotdir(environ),
         "ZDOTDIR": str(zdotdir),
-        "WORDS": armed_words(), "WORDS_PATTERN_ZSH": words_pattern("zsh"), "PREFILTER_ZSH": prefilter("zsh"),
+        "WORDS": armed_words(), "WORDS_PATTERN_ZSH": words_pattern(), "PREFILTER_ZSH": prefilter("zsh"),
     }
     hook.write_text(render((shell_hooks_dir() / "wingman.zsh").read_text(), values))
     for name in ZSH_STARTUP_FILES:

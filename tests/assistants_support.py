@@ -215,3 +215,26 @@ def running_target(name: str):
         yield name
     finally:
         docker("rm", "-f", name, check=False)
+
+
+def check_approved_once(said: dict, target: str, server, events: list[dict], command: str) -> None:
+    """An approved ask ran exactly once, on one human decision, and the model saw its output."""
+    from fixtures_engine import container_state
+
+    assert not said["is_error"] and target in said["text"], said
+    assert container_state(target) == "exited"
+    assert len(server.requests()) == 1  # one human decision for the whole call, not one per layer
+    runs = [e for e in events if e.get("layer") == "stub" and e.get("event") == "exit"]
+    assert len(runs) == 1, runs  # the real docker ran once
+    judged = next(e for e in events if e.get("layer") == "assistant" and e.get("command") == command)
+    assert judged["approval"]["status"] == "APPROVED" and judged["approval"]["decided_by"] == "alice"
+
+
+def check_rejected_with_the_note(said: dict, target: str, events: list[dict], command: str) -> None:
+    """A rejection reached the model with the rule, who rejected it and their note; nothing ran."""
+    from fixtures_engine import container_state
+
+    assert said["is_error"], said
+    assert "docker.container.stop" in said["text"] and "not during the demo" in said["text"] and "bob" in said["text"]
+    assert container_state(target) == "running"
+    assert shell_events_naming(events, command) == []

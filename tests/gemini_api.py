@@ -21,7 +21,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler
 
-from stand_in import FINAL_TEXT, StandIn, command_line, serve
+from stand_in import FINAL_TEXT, StandIn, command_line, read_json_body, serve
 
 TOOL = "run_shell_command"
 
@@ -80,12 +80,7 @@ def make_handler(state: dict):
             self._send(json.dumps(payload).encode(), "application/json")
 
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            try:
-                body = json.loads(raw or b"{}")
-            except ValueError:
-                body = {"_unparsed": raw.decode("utf-8", "replace")}
+            body = read_json_body(self)
             path = self.path.split("?", 1)[0]
             entry = {"path": path, "received": time.time(), "body": body}
             with lock:

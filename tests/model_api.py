@@ -28,7 +28,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from stand_in import FINAL_TEXT, StandIn, command_line, serve
+from stand_in import FINAL_TEXT, StandIn, command_line, read_json_body, serve
 
 MODEL = "claude-sonnet-4-5"
 
@@ -140,14 +140,6 @@ def make_handler(script: Script):
             self.end_headers()
             self.wfile.write(data)
 
-        def _body(self) -> dict:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            try:
-                return json.loads(raw or b"{}")
-            except ValueError:
-                return {"_unparsed": raw.decode("utf-8", "replace")}
-
         def do_HEAD(self) -> None:
             self.send_response(200)
             self.send_header("Content-Length", "0")
@@ -163,7 +155,7 @@ def make_handler(script: Script):
         def do_POST(self) -> None:
             received = time.time()
             path = self.path.split("?", 1)[0]
-            body = self._body()
+            body = read_json_body(self)
             if path == "/_test/script":
                 script.replace(body.get("commands", []), body.get("final"))
                 self._json(200, {"ok": True})

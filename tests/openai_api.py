@@ -25,7 +25,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from stand_in import FINAL_TEXT, StandIn, command_line, serve
+from stand_in import FINAL_TEXT, StandIn, command_line, read_json_body, serve
 SHELL_TOOLS = ("exec_command", "shell_command", "shell")
 
 
@@ -115,12 +115,7 @@ def make_handler(script: Script):
 
         def do_POST(self) -> None:
             path = self.path.split("?", 1)[0]
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            try:
-                body = json.loads(raw or b"{}")
-            except ValueError:
-                body = {"_unparsed": raw.decode("utf-8", "replace")}
+            body = read_json_body(self)
             if path == "/_test/script":
                 with script.lock:
                     script.commands = list(body.get("commands", []))

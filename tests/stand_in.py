@@ -41,6 +41,16 @@ def command_line(description: str, name: str, argv: list[str] | None) -> tuple[a
     return args, commands
 
 
+def read_json_body(request) -> dict:
+    """A request handler's JSON body; one that is not JSON is kept as text, for the test to see."""
+    length = int(request.headers.get("Content-Length") or 0)
+    raw = request.rfile.read(length) if length else b""
+    try:
+        return json.loads(raw or b"{}")
+    except ValueError:
+        return {"_unparsed": raw.decode("utf-8", "replace")}
+
+
 def serve(handler, port_file: str, label: str) -> None:
     """Listen on a free loopback port, write the URL to port_file (whole or absent), serve until stopped."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from conftest import WINGMAN_RUN
-from fixtures_engine import container_state, names
-from assistants_support import (HARMLESS_CALLS, approval_env, check_everyday_calls_ran, check_nothing_touched,
-                                check_refused_before_any_shell, destructive_calls, installed_cli, project_world,
-                                running_target, shell_events_naming, state_before)
+from fixtures_engine import names
+from assistants_support import (HARMLESS_CALLS, approval_env, check_approved_once, check_everyday_calls_ran,
+                                check_nothing_touched, check_refused_before_any_shell, check_rejected_with_the_note,
+                                destructive_calls, installed_cli, project_world, running_target, state_before)
 from model_api import ModelApi, claude_argv, claude_env, claude_home
 from wingman_fixture import wingman_server  # noqa: F401
 
@@ -91,13 +91,7 @@ def test_an_approved_ask_runs_exactly_once(claude, wingman_home, world, target, 
         result = run_claude(wingman_home, api, world, *args, env=env)
         assert result.returncode == 0, result.stderr
         (said,) = api.tool_results()
-    assert not said["is_error"] and target in said["text"], said
-    assert container_state(target) == "exited"
-    assert len(wingman_server.requests()) == 1  # one human decision for the whole call, not one per layer
-    runs = [e for e in wingman_home.events() if e.get("layer") == "stub" and e.get("event") == "exit"]
-    assert len(runs) == 1, runs  # the real docker ran once
-    judged = next(e for e in wingman_home.events() if e.get("layer") == "assistant" and e.get("command") == command)
-    assert judged["approval"]["status"] == "APPROVED" and judged["approval"]["decided_by"] == "alice"
+    check_approved_once(said, target, wingman_server, wingman_home.events(), command)
 
 
 def test_a_rejection_reaches_the_model_with_the_note(claude, wingman_home, world, target, wingman_server, tmp_path):
@@ -108,10 +102,7 @@ def test_a_rejection_reaches_the_model_with_the_note(claude, wingman_home, world
         result = run_claude(wingman_home, api, world, *args, env=env)
         assert result.returncode == 0, result.stderr
         (said,) = api.tool_results()
-    assert said["is_error"]
-    assert "docker.container.stop" in said["text"] and "not during the demo" in said["text"] and "bob" in said["text"]
-    assert container_state(target) == "running"
-    assert shell_events_naming(wingman_home.events(), command) == []
+    check_rejected_with_the_note(said, target, wingman_home.events(), command)
 
 
 def test_the_hook_is_added_for_this_session_only(claude, wingman_home, world):

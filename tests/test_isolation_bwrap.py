@@ -171,11 +171,14 @@ def test_an_assistant_home_is_writable_but_the_files_carrying_our_hook_are_not(e
             f"echo '{{}}' > {gemini_dir}/s.tmp; mv {gemini_dir}/s.tmp {settings}; echo replace=$?",
             f"rm -f {settings}; echo remove=$?",
             f"echo x > {directory}/homes/new; echo beside=$?",
+            f"ln {settings} {gemini_dir}/hard && echo '{{}}' > {gemini_dir}/hard; echo hardlink=$?",
+            f"ln -sf /dev/null {settings}; echo symlink=$?",
+            f"chmod 666 {settings}; echo chmod=$?",
             f"mv {gemini_dir} {gemini_dir}.old; echo move=$?",
             f"mv {gemini_dir.parent} {gemini_dir.parent}.old; echo move_home=$?",
         ]))
     assert "state=0" in result.stdout and "linked=0" in result.stdout, result.stdout + result.stderr
-    for change in ("overwrite", "replace", "remove", "move", "move_home"):
+    for change in ("overwrite", "replace", "remove", "hardlink", "symlink", "chmod", "move", "move_home"):
         assert f"{change}=0" not in result.stdout, result.stdout + result.stderr
     assert settings.read_bytes() == before
     assert (user_home / ".gemini" / "tmp" / "chat").read_text() == "chat\n"  # the user's own, through the link

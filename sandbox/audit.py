@@ -105,7 +105,8 @@ def decision_event(*, session: str, layer: str, argv, cwd: str, verdict: str, ru
     return event
 
 
-def exit_event(*, session: str, layer: str, event_id: str, status: int) -> dict:
+def exit_event(*, session: str, layer: str, event_id: str, status: int | None) -> dict:
+    """The end of a decision's command; status None when the end was seen but not its status."""
     return {"time": now_iso(), "event": "exit", "id": event_id, "session": session, "layer": layer, "exit": status}
 
 

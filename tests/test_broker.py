@@ -122,7 +122,7 @@ def test_two_sessions_never_see_each_others_broker(wingman_home, tmp_path):
         assert (one.dir / BROKER_PORT).read_text() != (two.dir / BROKER_PORT).read_text()
         assert (one.dir / BROKER_SECRET).read_text() != (two.dir / BROKER_SECRET).read_text()
         run(one, "bash", "-c", "docker ps -q >/dev/null")
-        assert one.broker_requests().get("allowed") == 1
+        assert one.broker_requests().get("stub") == 1
         assert two.broker_requests() == {}
         # One session's secret does not open the other's broker.
         port = int((two.dir / BROKER_PORT).read_text())
@@ -217,9 +217,12 @@ def test_a_refusal_names_objects_as_the_daemon_knows_them(session, engine):
 
 def test_a_client_with_the_secret_cannot_write_an_allow_the_policy_would_not_give(session, wingman_home, engine,
                                                                                 fixtures_intact):
-    """The session can read the broker's secret: what it claims is judged again, never taken."""
-    forged = session.ask("allowed", "1", "/", "docker.container.ls", "docker", "kill", names.apply("victim"))
-    assert forged.status == 1 and "wingman-run: refused: docker kill" in "".join(forged.values("err"))
+    """The session can read the broker's secret: it can ask, never claim; the core judges every call."""
+    asked = session.ask("stub", "1", "/", "", "docker", "kill", names.apply("victim"))
+    assert asked.status == 1 and "wingman-run: refused: docker kill" in "".join(asked.values("err"))
+    assert not asked.values("exec")
+    claimed = session.ask("allowed", "1", "/", "docker.container.ls", "docker", "kill", names.apply("victim"))
+    assert claimed.status == 2 and "does not know `allowed`" in "".join(claimed.values("err"))
     api = session.ask("api", "not-the-guards-token", "1", "POST", "/containers/x/kill", "docker.container.ls", "x",
                       "POST /containers/x/kill")
     assert api.status == 1 and "only the session's Docker API guard" in "".join(api.values("err"))

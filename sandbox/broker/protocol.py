@@ -12,13 +12,17 @@ The broker answers with NUL-terminated (KIND, VALUE) pairs, then closes (but see
     out   text to write to the client's stdout as it is (an assistant's JSON answer)
     name  the word the shell looks a refused command up by (hook verb)
     words the programs to check command by command (hook verb, script scope)
-    id    the audit event id of an allowed stub call (stub verb)
     hold  the verdict waits for a human: keep reading, with the long timeout
+    exec  (stub verb) allowed outright: the program may take the stub's place
     exit  the status, last: 0 run it, 1 refused, 2 a bad request
 
-After `exit 0` to a `stub` or `allowed` request the broker closes only its
-sending side: the stub runs its program and then writes the program's exit
-status on the same connection (STATUS \\0), which is recorded like `done`.
+After `exit 0` to a `stub` request the broker closes only its sending side and
+the connection stays open while the program runs. After `exec`, the program
+holds it, and it closes when the program ends: the end is recorded, without a
+status. Otherwise the stub runs its program as a child and then writes the exit
+status on the connection (STATUS \\0), which is recorded like `done`. Answers
+to the stub stay short: bash reads a socket one byte at a time, four system
+calls a byte while a timeout is set.
 
 A broker that does not send its first pair within 2 s is treated as gone,
 unless that pair is `hold`. A connection without the right secret is closed
@@ -36,7 +40,7 @@ from typing import Iterator
 FIRST_ANSWER_SECONDS = 2.0
 MAX_FIELD = 1 << 20  # a hook's script text is read once per shell; larger is refused
 MAX_FIELDS = 4096
-KINDS = ("err", "out", "name", "words", "id", "hold", "exit")
+KINDS = ("err", "out", "name", "words", "hold", "exec", "exit")
 
 
 class ProtocolError(Exception):

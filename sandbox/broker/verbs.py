@@ -4,16 +4,16 @@
     stats                                  how many requests of each verb it answered (VERB=N words)
     hook SHELL SCOPE CWD TEXT [STUBBED]    a bash/zsh hook's question (see hooks.slowpath); STUBBED names
                                            the programs that reach the session's stubs in that shell
-    stub PID CWD ENV PROGRAM ARGS...       the stub's slow path: judge, approve, audit; id on allow
-    allowed PID CWD RULE PROGRAM ARGS...   the stub's fast path allowed it: judged again, audited; id
+    stub PID CWD ENV PROGRAM ARGS...       a stub's call: judge, approve, audit; `exec` when allowed outright
     done ID STATUS PID                     the stub's program ended: exit event, its grants end
     api TOKEN PIDS METHOD PATH RULE TARGETS SHOWN  the Docker API guard's question; TOKEN is the
                                            guard's own, which the session never sees
     assistant NAME CWD PAYLOAD             an assistant's own pre-execution hook
 
-An allowed `stub` or `allowed` request keeps its connection while the program
-runs: the stub sends the exit status on it (STATUS\0), which is recorded as
-`done` records it; a stub that hangs up without one ends its grants all the same.
+An allowed `stub` request keeps its connection while the program runs. An
+approved program's stub sends the exit status on it (STATUS\0), which is
+recorded as `done` records it; a program allowed outright holds the connection
+itself, and its end is recorded without a status when it closes.
 """
 
 from __future__ import annotations
@@ -147,29 +147,12 @@ class Broker:
             channel.send("err", f"wingman-run: {argv[0]}: not installed outside the session\n")
             record_exit(self.session, result, "stub", 127)
             return 127
-        if decision.verdict is not Verdict.ALLOW:
+        if decision.verdict is Verdict.ALLOW:
+            channel.send("exec")  # nothing to report back: the program may take the stub's place
+        else:
             # Approved: the API calls this process makes for it pass the guard without asking again.
             self.grants.add(_pid(pid), result.event_id, {f.rule for f in decision.findings})
-        channel.send("id", result.event_id)
         self._expect_exit(channel, result.event_id, pid)
-        return 0
-
-    def verb_allowed(self, args: list[str], channel: Channel) -> int:
-        if len(args) < 4:
-            return _usage(channel, "allowed PID CWD RULE PROGRAM [ARGS...]")
-        pid, cwd, _rule, argv = args[0], args[1], args[2], args[3:]
-        # The fast path can only say less than the core: its word is checked, never taken, so a
-        # client holding the secret cannot write an allow the policy would not give.
-        decision = stub_slowpath.decide_call(argv, {}, self.session.docker_env, self.policy,
-                                             session_context(self.session, cwd))
-        if decision.verdict is not Verdict.ALLOW:
-            return self.verb_stub([args[0], cwd, "", *argv], channel)
-        event = audit.decision_event(session=self.session.id, layer="stub", argv=argv, cwd=cwd, verdict="allow",
-                                     rule=decision.rule)
-        if not self._append(event, channel, argv):
-            return 1
-        channel.send("id", event["id"])
-        self._expect_exit(channel, event["id"], pid)
         return 0
 
     def verb_done(self, args: list[str], channel: Channel) -> int:
@@ -178,17 +161,19 @@ class Broker:
         event_id, status, pid = args
         return 0 if self._record_exit(event_id, int(status), pid, channel) else 1
 
-    def _record_exit(self, event_id: str, status: int, pid: str, channel: Channel) -> bool:
+    def _record_exit(self, event_id: str, status: int | None, pid: str, channel: Channel) -> bool:
         self.grants.end(_pid(pid), event_id)
         event = audit.exit_event(session=self.session.id, layer="stub", event_id=event_id, status=status)
         return self._append(event, channel, None)
 
     def _expect_exit(self, channel: Channel, event_id: str, pid: str) -> None:
-        """The stub reports its program's exit status on this connection once the program has ended."""
+        """The stub reports its program's exit status on this connection once the program has ended.
+
+        The connection closing without one (None) is an end too: an allowed call
+        the stub became (exec) ends so, and so does a stub that was killed. The
+        monitor reads the end; the status stays unknown.
+        """
         def ended(status: int | None) -> None:
-            if status is None:  # hung up without a status (killed): nothing to record, its grants end
-                self.grants.end(_pid(pid), event_id)
-                return
             with self._counts_lock:
                 self.counts["done"] += 1
             self._record_exit(event_id, status, pid, channel)

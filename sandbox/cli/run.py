@@ -163,7 +163,7 @@ def main(args: list[str] | None = None) -> None:
     try:
         # docker and docker-compose always (even absent: a later install must not slip past); podman where it exists.
         programs = [p for p in GUARDED_PROGRAMS if p != "podman" or p in session.real]
-        write_stubs(session, profile.policy, programs, bash, broker)
+        write_stubs(session, programs, bash, broker)
         env = scrubbed_environment(session, environ, profile.scrub)
         command = arm_shell_hooks(session, env, environ, command, broker)
         try:

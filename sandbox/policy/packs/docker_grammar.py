@@ -1,8 +1,4 @@
-"""Docker's and Compose's command-line grammar, as data, and a parser over it.
-
-The stub generator turns the same tables into the shell fast path, so the
-Python parser and the stub cannot disagree about what a word means.
-"""
+"""Docker's and Compose's command-line grammar, as data, and a parser over it."""
 
 from __future__ import annotations
 

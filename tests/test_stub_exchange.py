@@ -1,0 +1,195 @@
+"""The stub's exchange with the broker, against a broker whose answers the test chooses.
+
+Allowed outright (`exec` in the answer), the program takes the stub's place and
+holds the connection until it ends; approved, it runs as the stub's child and
+its exit status goes back on the connection. Refused, gone or mute: nothing runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from sandbox.broker.address import BrokerAddress
+from sandbox.broker.server import BrokerServer
+from sandbox.session.record import Session
+from sandbox.stub.generate import render_stub
+
+# The program the stub runs: notes that it ran, its pid, the sockets it holds; ends as told.
+FAKE_PROGRAM = """#!/bin/bash
+here=$(dirname "$0")
+echo ran >"$here/ran"
+echo $$ >"$here/pid"
+for fd in /proc/$$/fd/*; do readlink "$fd"; done | grep -c '^socket:' >"$here/sockets"
+sleep "${FAKE_SECONDS:-0}"
+case " $* " in
+  *" interrupt "*) kill -INT $$ ;;
+  *) exit "${FAKE_STATUS:-0}" ;;
+esac
+"""
+
+
+class ScriptedBroker:
+    """A BrokerServer whose handler answers every request as the test says, and keeps what it got.
+
+    exec_: answer an allowed call with `exec` (allowed outright) rather than as an approved one.
+    """
+
+    def __init__(self, directory, status=0, err="", exec_=False):
+        self.status, self.err, self.exec_ = status, err, exec_
+        self.requests: list[tuple[str, list[str]]] = []
+        self.exits: list[int | None] = []
+        self.ended = threading.Event()
+        self.ended_at = 0.0
+        self.server = BrokerServer(directory, self.handle)
+        self.server.start()
+
+    def handle(self, verb, args, channel):
+        self.requests.append((verb, args))
+        if self.err:
+            channel.send("err", self.err)
+        if self.status == 0:
+            if self.exec_:
+                channel.send("exec")
+            channel.on_exit = self._exit
+        return self.status
+
+    def _exit(self, status):
+        self.exits.append(status)
+        self.ended_at = time.monotonic()
+        self.ended.set()
+
+
+def _stub(tmp_path, port: int, secret: str = "s" * 32) -> str:
+    program = tmp_path / "real-docker"
+    program.write_text(FAKE_PROGRAM)
+    program.chmod(0o755)
+    session = Session(id="test-session", dir=str(tmp_path), created=0.0, cwd=str(tmp_path), project_dir=str(tmp_path),
+                      assistant="bash", host="test", profile_name="default", profile_sources=[], profile={},
+                      audit_log=str(tmp_path / "audit.jsonl"), python=sys.executable,
+                      real={"docker": str(program)}, docker_env={"DOCKER_CONTEXT": "default"})
+    stub = tmp_path / "docker"
+    stub.write_text(render_stub(session, "docker", shutil.which("bash"), BrokerAddress(port, secret, long_wait=60)))
+    stub.chmod(0o755)
+    return str(stub)
+
+
+def _run_stub(stub, *args, env=None, timeout=30):
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    return subprocess.run([stub, *args], capture_output=True, text=True, env={**environ, **(env or {})}, timeout=timeout)
+
+
+def test_the_stub_asks_about_every_call_with_its_argv_pid_and_daemon_variables(tmp_path):
+    broker = ScriptedBroker(tmp_path, exec_=True)
+    try:
+        stub = _stub(tmp_path, broker.server.port, broker.server.secret)
+        result = _run_stub(stub, "ps", "-a", "it's", env={"DOCKER_HOST": "tcp://elsewhere:2375"})
+        assert result.returncode == 0, result.stderr
+        verb, args = broker.requests[0]
+        pid, cwd, env_text, argv = args[0], args[1], args[2], args[3:]
+        assert verb == "stub" and argv == ["docker", "ps", "-a", "it's"]
+        assert env_text == "DOCKER_HOST=tcp://elsewhere:2375\n" and cwd == os.getcwd()
+        assert pid == (tmp_path / "pid").read_text().strip()  # the program is the stub's own process
+    finally:
+        broker.server.close()
+
+
+def test_an_allowed_call_becomes_the_program_and_holds_the_connection_until_it_ends(tmp_path):
+    broker = ScriptedBroker(tmp_path, exec_=True)
+    try:
+        stub = _stub(tmp_path, broker.server.port, broker.server.secret)
+        started = time.monotonic()
+        result = _run_stub(stub, "ps", env={"FAKE_STATUS": "3", "FAKE_SECONDS": "0.5"})
+        assert result.returncode == 3, result.stderr  # the program's own status, straight to the caller
+        assert broker.ended.wait(5) and broker.exits == [None]  # the end, without a status
+        assert broker.ended_at - started >= 0.5  # seen when the program ended, not when it started
+        assert [v for v, _ in broker.requests] == ["stub"]
+        assert (tmp_path / "sockets").read_text().strip() == "1"
+    finally:
+        broker.server.close()
+
+
+def test_an_approved_call_runs_as_a_child_and_its_status_goes_back_on_the_connection(tmp_path):
+    broker = ScriptedBroker(tmp_path)
+    try:
+        stub = _stub(tmp_path, broker.server.port, broker.server.secret)
+        result = _run_stub(stub, "stop", "x", env={"FAKE_STATUS": "3"})
+        assert result.returncode == 3, result.stderr
+        assert broker.ended.wait(5) and broker.exits == [3]
+        assert [v for v, _ in broker.requests] == ["stub"]  # one connection: no separate `done`
+        assert (tmp_path / "sockets").read_text().strip() == "0"  # the broker's connection stays with the stub
+        assert (tmp_path / "pid").read_text().strip() != broker.requests[0][1][0]
+    finally:
+        broker.server.close()
+
+
+@pytest.mark.parametrize("status", [1, 2])
+@pytest.mark.parametrize("exec_", [False, True], ids=["approved", "outright"])
+def test_a_refusal_runs_nothing_and_its_status_is_the_brokers(tmp_path, status, exec_):
+    broker = ScriptedBroker(tmp_path, status=status, err="wingman-run: refused: docker ps\n", exec_=exec_)
+    try:
+        result = _run_stub(_stub(tmp_path, broker.server.port, broker.server.secret), "ps")
+        assert (result.returncode, result.stderr) == (status, "wingman-run: refused: docker ps\n")
+        assert not (tmp_path / "ran").exists() and broker.exits == []
+    finally:
+        broker.server.close()
+
+
+def test_a_broker_that_is_gone_or_mute_refuses_and_nothing_runs(tmp_path):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    gone = _run_stub(_stub(tmp_path, free), "ps")
+    assert gone.returncode == 1 and "has no broker any more" in gone.stderr
+    with socket.create_server(("127.0.0.1", 0)) as mute:  # takes the connection, never answers
+        start = time.monotonic()
+        result = _run_stub(_stub(tmp_path, mute.getsockname()[1]), "ps")
+        assert 1.5 < time.monotonic() - start < 10
+    assert result.returncode == 1 and "has no broker any more" in result.stderr
+    assert not (tmp_path / "ran").exists()
+
+
+def test_ctrl_c_in_an_approved_program_is_reported_then_the_stub_ends_by_it(tmp_path):
+    broker = ScriptedBroker(tmp_path)
+    try:
+        result = _run_stub(_stub(tmp_path, broker.server.port, broker.server.secret), "stop", "interrupt")
+        assert result.returncode == -signal.SIGINT, result.stderr
+        assert broker.ended.wait(5) and broker.exits == [130]
+    finally:
+        broker.server.close()
+
+
+def test_ctrl_c_in_an_allowed_program_ends_it_as_without_a_stub(tmp_path):
+    broker = ScriptedBroker(tmp_path, exec_=True)
+    try:
+        result = _run_stub(_stub(tmp_path, broker.server.port, broker.server.secret), "ps", "interrupt")
+        assert result.returncode == -signal.SIGINT, result.stderr
+        assert broker.ended.wait(5) and broker.exits == [None]
+    finally:
+        broker.server.close()
+
+
+@pytest.mark.parametrize("exec_", [False, True], ids=["approved", "outright"])
+def test_a_call_killed_while_its_program_runs_ends_without_a_status(tmp_path, exec_):
+    broker = ScriptedBroker(tmp_path, exec_=exec_)
+    try:
+        stub = _stub(tmp_path, broker.server.port, broker.server.secret)
+        (tmp_path / "real-docker").write_text("#!/bin/bash\nexec sleep 30\n")
+        proc = subprocess.Popen([stub, "ps"], start_new_session=True)
+        deadline = time.monotonic() + 10
+        while not broker.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert broker.ended.wait(5) and broker.exits == [None]
+    finally:
+        broker.server.close()

@@ -132,14 +132,18 @@ def _decode(raw: bytes, number: int) -> dict:
 
 
 def merge_exits(events: list[dict]) -> list[dict]:
-    """Decision events with their exit status filled in from the matching exit events."""
+    """Decision events with their exit status filled in from the matching exit events.
+
+    A decision whose command has ended gets `"ended": true`, with or without a status
+    (one allowed outright reports its status to the caller alone).
+    """
     exits = {e["id"]: e.get("exit") for e in events if e.get("event") == "exit" and "id" in e}
     out = []
     for event in events:
         if event.get("event") == "exit":
             continue
         if event.get("event") == "decision" and event.get("exit") is None and event.get("id") in exits:
-            event = {**event, "exit": exits[event["id"]]}
+            event = {**event, "exit": exits[event["id"]], "ended": True}
         out.append(event)
     return out
 

@@ -134,7 +134,7 @@ def _row(event: dict) -> str:
         verdict, rule = event.get("verdict", ""), event.get("rule", "")
         shown = event.get("command") or command_text(event.get("argv", []))
         shown = shown.replace("\n", " \u23ce ")  # one row per event, even for multi-line strings
-    status = "" if event.get("exit") is None else str(event["exit"])
+    status = str(event["exit"]) if event.get("exit") is not None else "-" if event.get("ended") else ""
     return (f"{_when(event):19}  {event.get('session', '')[-6:]:7}  {event.get('layer', ''):5}  {verdict:7}  "
             f"{rule:30}  {status:>4}  {shown}")
 

@@ -60,6 +60,27 @@ def request_time(path: str, target: str) -> float:
     return time.perf_counter() - start
 
 
+# The least any relay in Python costs: accept, connect to the daemon, copy bytes both ways; no
+# parsing, no policy. Printed beside the guard's figures as their floor on this machine.
+BARE_RELAY = r"""
+import socket, sys, threading
+listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+listener.bind(sys.argv[1]); listener.listen(64)
+print("ready", flush=True)
+def copy(src, dst):
+    while data := src.recv(65536):
+        dst.sendall(data)
+    dst.shutdown(socket.SHUT_WR)
+def serve(client):
+    with client, socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as daemon:
+        daemon.connect(sys.argv[2])
+        up = threading.Thread(target=copy, args=(client, daemon)); up.start()
+        copy(daemon, client); up.join()
+while True:
+    threading.Thread(target=serve, args=(listener.accept()[0],)).start()
+"""
+
+
 def p50(samples: list[float]) -> float:
     return statistics.median(samples)
 
@@ -177,12 +198,25 @@ def main() -> None:
         print(f"guard bench (run {RUN}): guard vs direct socket, same run, interleaved")
 
         n = 100 if quick else 300
+        if only & {"ping", "json"}:
+            relay_path = str(root / "relay.sock")
+            relay = subprocess.Popen([sys.executable, "-c", BARE_RELAY, relay_path, DIRECT], stdout=subprocess.PIPE)
+            relay.stdout.readline()
         for figure, target in (("ping", "/_ping"), ("json", "/v1.41/containers/json")):
             if figure not in only:
                 continue
-            direct, through = interleaved(n, lambda: request_time(DIRECT, target), lambda: request_time(guard, target))
+            direct, through, bare = [], [], []
+            for _ in range(n):  # interleaved, so that the machine's other work falls on all three
+                direct.append(request_time(DIRECT, target))
+                through.append(request_time(guard, target))
+                bare.append(request_time(relay_path, target))
             ratio = p50(through) / p50(direct)
             report(f"GET {target.split('/')[-1]} p50", ratio, 1.5, "x", f"{p50(through)*1e3:.2f} ms vs {p50(direct)*1e3:.2f} ms")
+            print(f"{'  a bare Python relay':<28} {p50(bare) / p50(direct):10.3f} x   (no goal: the floor of a relay "
+                  f"in Python; {p50(bare)*1e3:.2f} ms)", flush=True)
+        if only & {"ping", "json"}:
+            relay.kill()
+            relay.wait()
 
         if "ps" in only:
             runs = 10 if quick else 25

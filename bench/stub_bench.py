@@ -1,5 +1,6 @@
 """How much the docker stub adds to an allowed call: `docker ps` through the stub and
-through the real binary, interleaved in one run, with the ratio of the medians.
+through the real binary, interleaved in one run, with the ratio of the medians; and,
+beside them, a stub that only starts bash and execs docker (the floor of any stub).
 
     python3 bench/stub_bench.py [ROUNDS]
 
@@ -33,15 +34,25 @@ def measure(rounds: int) -> None:
     stub = shutil.which("docker")
     real = session["real"]["docker"]
     assert stub and stub != real, "the stub is not first on PATH"
-    for _ in range(3):  # warm caches
-        timed([stub, "ps"]), timed([real, "ps"])
-    through_stub, direct = [], []
-    for _ in range(rounds):
-        through_stub.append(timed([stub, "ps"]))
-        direct.append(timed([real, "ps"]))
-    s, d = statistics.median(through_stub), statistics.median(direct)
+    with tempfile.TemporaryDirectory() as scratch:
+        # The least any bash stub costs: start bash, exec the program. What the stub adds above it
+        # is its round trip to the broker.
+        floor = Path(scratch) / "docker"
+        floor.write_text(f"#!{shutil.which('bash')} -p\nexec {real} \"$@\"\n")
+        floor.chmod(0o755)
+        calls = {"stub": [stub, "ps"], "real": [real, "ps"], "floor": [str(floor), "ps"]}
+        for _ in range(3):  # warm caches
+            for argv in calls.values():
+                timed(argv)
+        samples: dict[str, list[float]] = {name: [] for name in calls}
+        for _ in range(rounds):
+            for name, argv in calls.items():
+                samples[name].append(timed(argv))
+    s, d, f = (statistics.median(samples[name]) for name in ("stub", "real", "floor"))
     report("docker ps through the stub", s / d, 1.25, "x",
            f"median {s * 1000:.2f} ms against {d * 1000:.2f} ms real, {rounds} rounds interleaved")
+    print(f"{'bash -p + exec alone':<28} {f / d:10.3f} x   (no goal: the floor of any bash stub; "
+          f"median {f * 1000:.2f} ms)", flush=True)
 
 
 def main() -> None:

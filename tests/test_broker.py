@@ -223,6 +223,8 @@ def test_a_client_with_the_secret_cannot_write_an_allow_the_policy_would_not_giv
     assert not asked.values("exec")
     claimed = session.ask("allowed", "1", "/", "docker.container.ls", "docker", "kill", names.apply("victim"))
     assert claimed.status == 2 and "does not know `allowed`" in "".join(claimed.values("err"))
+    ended = session.ask("done", "some-decision-id", "0", "1")  # an end is recorded from the call's own connection only
+    assert ended.status == 2 and "does not know `done`" in "".join(ended.values("err"))
     api = session.ask("api", "not-the-guards-token", "1", "POST", "/containers/x/kill", "docker.container.ls", "x",
                       "POST /containers/x/kill")
     assert api.status == 1 and "only the session's Docker API guard" in "".join(api.values("err"))

@@ -78,9 +78,11 @@ def audit_path(session: Session) -> Path:
     return Path(session.audit_log)
 
 
-def record_exit(session: Session, result: GateResult, layer: str, status: int) -> None:
+def record_exit(session: Session, event_id: str, layer: str, status: int | None) -> None:
+    """The end of a decision's command (status None: seen to end, status unknown); the command has run, so a
+    log that cannot be written is reported, not refused."""
     try:
-        audit.append(audit_path(session), audit.exit_event(session=session.id, layer=layer, event_id=result.event_id, status=status))
+        audit.append(audit_path(session), audit.exit_event(session=session.id, layer=layer, event_id=event_id, status=status))
     except OSError as exc:
         sys.stderr.write(f"wingman-run: the exit status could not be written to {session.audit_log}: {exc.strerror}\n")
 

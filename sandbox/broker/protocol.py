@@ -20,7 +20,7 @@ After `exit 0` to a `stub` request the broker closes only its sending side and
 the connection stays open while the program runs. After `exec`, the program
 holds it, and it closes when the program ends: the end is recorded, without a
 status. Otherwise the stub runs its program as a child and then writes the exit
-status on the connection (STATUS \\0), which is recorded like `done`. Answers
+status on the connection (STATUS \\0), which is recorded as its exit. Answers
 to the stub stay short: bash reads a socket one byte at a time, four system
 calls a byte while a timeout is set.
 

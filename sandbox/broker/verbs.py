@@ -1,19 +1,20 @@
 """What the broker answers: one method per verb, over a session loaded once.
 
     ping                                   0: the broker is alive
-    stats                                  how many requests of each verb it answered (VERB=N words)
+    stats                                  how many requests of each verb it answered (VERB=N words),
+                                           and done=N: how many stub calls' ends it recorded
     hook SHELL SCOPE CWD TEXT [STUBBED]    a bash/zsh hook's question (see hooks.slowpath); STUBBED names
                                            the programs that reach the session's stubs in that shell
     stub PID CWD ENV PROGRAM ARGS...       a stub's call: judge, approve, audit; `exec` when allowed outright
-    done ID STATUS PID                     the stub's program ended: exit event, its grants end
     api TOKEN PIDS METHOD PATH RULE TARGETS SHOWN  the Docker API guard's question; TOKEN is the
                                            guard's own, which the session never sees
     assistant NAME CWD PAYLOAD             an assistant's own pre-execution hook
 
 An allowed `stub` request keeps its connection while the program runs. An
-approved program's stub sends the exit status on it (STATUS\0), which is
-recorded as `done` records it; a program allowed outright holds the connection
-itself, and its end is recorded without a status when it closes.
+approved program's stub sends the exit status on it (STATUS\0): an exit
+event, and its grants end. A program allowed outright holds the connection
+itself, and its end is recorded without a status when it closes. No verb
+records an end: only the connection of the call itself can.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ class Broker:
             return 1
         if not self.session.real.get(argv[0]):
             channel.send("err", f"wingman-run: {argv[0]}: not installed outside the session\n")
-            record_exit(self.session, result, "stub", 127)
+            record_exit(self.session, result.event_id, "stub", 127)
             return 127
         if decision.verdict is Verdict.ALLOW:
             channel.send("exec")  # nothing to report back: the program may take the stub's place
@@ -154,17 +155,6 @@ class Broker:
             self.grants.add(_pid(pid), result.event_id, {f.rule for f in decision.findings})
         self._expect_exit(channel, result.event_id, pid)
         return 0
-
-    def verb_done(self, args: list[str], channel: Channel) -> int:
-        if len(args) != 3 or not args[1].lstrip("-").isdigit():
-            return _usage(channel, "done ID STATUS PID")
-        event_id, status, pid = args
-        return 0 if self._record_exit(event_id, int(status), pid, channel) else 1
-
-    def _record_exit(self, event_id: str, status: int | None, pid: str, channel: Channel) -> bool:
-        self.grants.end(_pid(pid), event_id)
-        event = audit.exit_event(session=self.session.id, layer="stub", event_id=event_id, status=status)
-        return self._append(event, channel, None)
 
     def _expect_exit(self, channel: Channel, event_id: str, pid: str) -> None:
         """The stub reports its program's exit status on this connection once the program has ended.
@@ -176,7 +166,8 @@ class Broker:
         def ended(status: int | None) -> None:
             with self._counts_lock:
                 self.counts["done"] += 1
-            self._record_exit(event_id, status, pid, channel)
+            self.grants.end(_pid(pid), event_id)
+            record_exit(self.session, event_id, "stub", status)
 
         channel.on_exit = ended
 
@@ -237,8 +228,7 @@ class Broker:
             audit.append(Path(self.session.audit_log), event)
             return True
         except OSError as exc:
-            shown = " ".join(argv) if argv else "the exit status"
-            channel.send("err", f"wingman-run: refused: {shown}\n  the audit log {self.session.audit_log} cannot be "
+            channel.send("err", f"wingman-run: refused: {' '.join(argv)}\n  the audit log {self.session.audit_log} cannot be "
                                 f"written ({exc.strerror}); every decision must be recorded, so nothing runs until "
                                 f"it can be.\n")
             return False

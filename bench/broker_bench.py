@@ -31,7 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
-from goals import report  # noqa: E402
+from goals import exec_only_stub, report  # noqa: E402
 
 from sandbox.session.child import ChildSession, wingman_run  # noqa: E402
 
@@ -145,11 +145,9 @@ def main() -> None:
             docker = shutil.which("docker", path=outside.get("PATH"))
             if docker:
                 loop = "for i in $(seq 30); do docker ps >/dev/null; done"
-                # The floor of any stub on PATH written in bash: one that only starts and execs docker.
                 floor_dir = home / "floor"
                 floor_dir.mkdir()
-                (floor_dir / "docker").write_text(f"#!{bash} -p\nexec {docker} \"$@\"\n")
-                (floor_dir / "docker").chmod(0o755)
+                exec_only_stub(floor_dir, docker)
                 floored = {**outside, "PATH": f"{floor_dir}:{outside.get('PATH', '')}"}
                 out, ins, flo = [], [], []
                 for _ in range(max(3, args.rounds // 3)):

@@ -1,4 +1,5 @@
-"""One line per benchmark figure, with its goal, and `OVER GOAL` when it misses.
+"""One line per benchmark figure, with its goal, and `OVER GOAL` when it misses; and the
+floors printed beside some figures.
 
     from goals import report
     report("docker ps via stub", 1.12, 1.25, "x", "median 21.3 ms against 19.0 ms")
@@ -8,6 +9,9 @@ OVER GOAL lines at the end so they are not lost among the rest.
 """
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 OVER = "OVER GOAL"
 
@@ -26,3 +30,11 @@ def report(label: str, value: float, goal: float, unit: str, detail: str = "", l
         line += f"  {OVER}"
     print(line, flush=True)
     return line
+
+
+def exec_only_stub(directory: Path, program: str) -> Path:
+    """DIRECTORY/NAME: a stub that only starts bash and execs PROGRAM, the floor of any stub written in bash."""
+    stub = directory / Path(program).name
+    stub.write_text(f"#!{shutil.which('bash')} -p\nexec {program} \"$@\"\n")
+    stub.chmod(0o755)
+    return stub

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from goals import report  # noqa: E402
+from goals import exec_only_stub, report  # noqa: E402
 
 
 def timed(argv: list[str]) -> float:
@@ -41,9 +41,7 @@ def serve_inside() -> None:
     if not stub or stub == real:
         sys.exit("the stub is not first on PATH")
     with tempfile.TemporaryDirectory() as scratch:
-        floor = Path(scratch) / "docker"
-        floor.write_text(f"#!{shutil.which('bash')} -p\nexec {real} \"$@\"\n")
-        floor.chmod(0o755)
+        floor = exec_only_stub(Path(scratch), real)
         calls = {"stub": [stub, "ps"], "real": [real, "ps"], "floor": [str(floor), "ps"]}
         print("ready", flush=True)
         for line in sys.stdin:

@@ -193,3 +193,20 @@ def test_a_call_killed_while_its_program_runs_ends_without_a_status(tmp_path, ex
         assert broker.ended.wait(5) and broker.exits == [None]
     finally:
         broker.server.close()
+
+
+@pytest.mark.parametrize("status", ["\u00b2", "9" * 5000, "3x", ""])
+def test_a_status_the_broker_cannot_read_still_ends_the_call(tmp_path, status):
+    """str.isdigit() takes "²"; int() does not. Whatever comes back, the call ends (its grants with it)."""
+    broker = ScriptedBroker(tmp_path)
+    try:
+        with socket.create_connection(("127.0.0.1", broker.server.port)) as client:
+            fields = [broker.server.secret, "stub", "4", "1", "/", "", "docker"]
+            client.sendall(b"".join(f.encode() + b"\0" for f in fields))
+            answer = b""
+            while not answer.endswith(b"exit\x000\x00"):
+                answer += client.recv(4096)
+            client.sendall(status.encode() + b"\0")
+        assert broker.ended.wait(5) and broker.exits == [None]
+    finally:
+        broker.server.close()

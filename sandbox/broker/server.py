@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 import secrets
 import select
 import socket
@@ -209,6 +210,9 @@ class BrokerServer:
                 channel.on_exit(_exit_status(conn, reader) if not channel.gone else None)
 
 
+_STATUS = re.compile(r"-?[0-9]{1,6}")
+
+
 def _exit_status(conn: socket.socket, reader: FieldReader) -> int | None:
     """The status the client sends once its program has ended; None if it hangs up first."""
     try:
@@ -216,7 +220,9 @@ def _exit_status(conn: socket.socket, reader: FieldReader) -> int | None:
         text = reader.field()
     except (ProtocolError, OSError):
         return None
-    return int(text) if text.lstrip("-").isdigit() else None
+    # ASCII digits only, and few: str.isdigit() also takes "²", which int() refuses, and a status
+    # the broker cannot read must still end the call (its grants end with it).
+    return int(text) if _STATUS.fullmatch(text) else None
 
 
 def _same_user(conn: socket.socket) -> bool:

@@ -118,8 +118,9 @@ if [[ $- != *i* ]]; then
       if [[ $__WINGMAN_PLAIN == $__WINGMAN_PREFILTER ]]; then __WINGMAN_PLAN=1; fi
     else
       # Longer text: that glob backtracks (20 ms at 250 characters); the regexes stay linear.
+      # The short one first: text with eval or source (every Claude Code call) skips compiling the long one.
       __WINGMAN_JUDGE=@JUDGE_RE@ __WINGMAN_WATCH=@WATCH_RE@
-      if [[ $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE || $__WINGMAN_PLAIN =~ $__WINGMAN_WATCH ]]; then __WINGMAN_PLAN=1; fi
+      if [[ $__WINGMAN_PLAIN =~ $__WINGMAN_WATCH || $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then __WINGMAN_PLAN=1; fi
     fi
     \builtin unset __WINGMAN_PLAIN __WINGMAN_PREFILTER __WINGMAN_JUDGE __WINGMAN_WATCH
   fi
@@ -167,15 +168,13 @@ __WINGMAN_SHADOW=
 # True when one of the command's words (quotes and backslashes removed,
 # directories dropped) is armed, or it names the hook's own functions.
 __wingman_worth_asking() {
-  \builtin local IFS=$' \t\n' __wingman_text="${BASH_COMMAND//[\\\"\']/}" __wingman_word __wingman_glob=
-  \builtin local -a __wingman_words
+  \builtin local IFS=$' \t\n' __wingman_text="${BASH_COMMAND//[\\\"\']/}" __wingman_word
   if [[ $__wingman_text == *__[Ww][Ii][Nn][Gg][Mm][Aa][Nn]* ]]; then \builtin return 0; fi
-  if [[ $- != *f* ]]; then __wingman_glob=1; \builtin set -f; fi
-  __wingman_words=(${__wingman_text//[\$\(\)\`\{\};&|<>=]/ })
-  if [[ -n $__wingman_glob ]]; then \builtin set +f; fi
-  for __wingman_word in "${__wingman_words[@]}"; do
+  # Separators and glob characters become spaces, so the split expands no pattern (no set -f:
+  # this runs before every command). An armed word holds none of them: no hit is lost.
+  for __wingman_word in ${__wingman_text//[\$\(\)\`\{\};&|<>=*?[]/ }; do
     __wingman_word=${__wingman_word##*/}
-    if [[ -n $__wingman_word && -n ${__WINGMAN_ARMED[$__wingman_word]-} ]]; then \builtin return 0; fi
+    if [[ -n ${__WINGMAN_ARMED[${__wingman_word:-/}]-} ]]; then \builtin return 0; fi
   done
   \builtin return 1
 }

@@ -95,7 +95,7 @@ def session_startup(env: dict, cwd: Path, rounds: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=10, help="Bash calls per conversation (at least 8)")
-    parser.add_argument("--rounds", type=int, default=3, help="conversations outside and inside, interleaved")
+    parser.add_argument("--rounds", type=int, default=5, help="conversations outside and inside, interleaved")
     args = parser.parse_args()
     if not assistant_binary("claude").exists():
         sys.exit(f"Claude Code is not installed at {assistant_binary('claude')}: bash tests/assistants.sh install")

@@ -6,6 +6,7 @@ engine, in bash and in zsh.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 
@@ -190,6 +191,27 @@ def test_a_nul_byte_does_not_hide_a_name_in_a_script(size, session, tmp_path, fi
     result = run(session, "bash", str(script), cwd=tmp_path)
     assert names.apply("wingman-run: refused: /usr/bin/docker stop -t 0 victim") in result.stderr, result.stderr
     assert result.stdout == "after=1\n"
+    assert engine.snapshot() == fixtures_intact
+
+
+def test_a_script_edited_after_its_plan_is_planned_again(session, tmp_path, fixtures_intact, engine):
+    """The broker keeps a long script's plan while the file is unchanged: an edit that keeps its
+    size (and even its modification time) still makes it read the file again."""
+    padding = "".join(f": line {i}\n" for i in range(200))
+    script = tmp_path / "edited.sh"
+    harmless = names.apply("/usr/bin/true   stop -t 0 victim\necho after=$?\n")
+    risky = names.apply("/usr/bin/docker stop -t 0 victim\necho after=$?\n")
+    assert len(harmless) == len(risky)
+    script.write_text(padding + harmless)
+    first = run(session, "bash", str(script), cwd=tmp_path)
+    assert first.stdout == "after=0\n", first.stderr
+    before = script.stat()
+    script.write_text(padding + risky)
+    os.utime(script, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert script.stat().st_size == before.st_size and script.stat().st_mtime_ns == before.st_mtime_ns
+    second = run(session, "bash", str(script), cwd=tmp_path)
+    assert names.apply("wingman-run: refused: /usr/bin/docker stop -t 0 victim") in second.stderr, second.stderr
+    assert second.stdout == "after=1\n"
     assert engine.snapshot() == fixtures_intact
 
 

@@ -11,10 +11,23 @@ MAX_SCRIPT_BYTES = 16 << 20
 PLANS_KEPT = 256
 
 
+def file_key(info: os.stat_result) -> tuple:
+    """The same file, unchanged: device, inode, size and the time of its last change."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
 @dataclass(frozen=True)
 class ScriptFile:
     key: tuple
     text: str
+
+    @staticmethod
+    def key_of(path: str) -> tuple | None:
+        """The file's key without reading it: a plan kept for it needs no read."""
+        try:
+            return file_key(os.stat(path))
+        except OSError:
+            return None
 
     @classmethod
     def read(cls, path: str) -> "ScriptFile | None":
@@ -26,8 +39,7 @@ class ScriptFile:
                 data = handle.read(MAX_SCRIPT_BYTES + 1)
         except OSError:
             return None
-        # The same file, unchanged: device, inode, size and the time of its last change.
-        key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        key = file_key(info)
         # bash drops NUL bytes from a script as it reads it (`doc\0ker` runs docker): so does the plan.
         return cls(key, data.replace(b"\0", b"").decode("utf-8", "surrogateescape"))
 

@@ -121,13 +121,15 @@ class Broker:
 
     def _hook_file(self, shell: str, cwd: str, path: str, channel: Channel) -> int:
         """A script file: read here, planned as a script; the plan kept while the file is unchanged."""
-        script = ScriptFile.read(os.path.join(cwd, path))
-        if script is None:
-            channel.send("words", hook_slowpath.EVERY_WORD)  # unreadable here: every command is checked
-            return 0
-        words = self.script_plans.get(script.key)
+        path = os.path.join(cwd, path)
+        key = ScriptFile.key_of(path)
+        words = self.script_plans.get(key) if key else None
         if words is not None:
             channel.send("words", words)
+            return 0
+        script = ScriptFile.read(path)
+        if script is None:
+            channel.send("words", hook_slowpath.EVERY_WORD)  # unreadable here: every command is checked
             return 0
         status = self.verb_hook([shell, "script", cwd, script.text], channel)
         if status == 0 and channel.last_words is not None:

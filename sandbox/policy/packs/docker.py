@@ -29,6 +29,7 @@ _DESTRUCTIVE: dict[str, tuple[str, str | None]] = {
     "network.rm": ("removes a network that containers may rely on", "docker network inspect"),
     "network.prune": ("removes every network no container uses", "docker network ls"),
     "network.disconnect": ("cuts a container off a network it serves on", "docker network inspect"),
+    "system.dial-stdio": ("hands a raw connection to the daemon to whatever writes to its input: any API call, none judged here", "run the docker command itself, which is judged call by call"),
     "system.prune": ("removes stopped containers, unused networks, images and build cache (with --volumes: volume data)", "docker system df to see what takes space"),
     "builder.prune": ("removes build cache", "docker system df"),
     "builder.rm": ("removes a builder instance", None),
@@ -85,7 +86,7 @@ _KINDS: dict[str, str] = {
     **{f"image.{s}": W for s in ("build", "import", "load", "pull", "tag")},
     "volume.inspect": R, "volume.ls": R, "volume.create": W,
     "network.inspect": R, "network.ls": R, "network.create": W, "network.connect": W,
-    "system.df": R, "system.events": R, "system.info": R, "system.dial-stdio": W,
+    "system.df": R, "system.events": R, "system.info": R,
     "builder.du": R, "builder.ls": R, "builder.inspect": R, "builder.version": R,
     "builder.build": W, "builder.use": W, "builder.create": W,
     **{f"buildx.{s}": R for s in ("du", "inspect", "ls", "version", "history", "imagetools")},
@@ -178,8 +179,11 @@ def classify(argv: Sequence[str], ctx: Context) -> list[Hit]:
 
 
 def _asks_for_help(args: list[str]) -> bool:
-    # Only --help: -h means --hostname to some subcommands (docker run -h).
-    return "--help" in (args[:args.index("--")] if "--" in args else args)
+    # Only --help: -h means --hostname to some subcommands (docker run -h). And only where it
+    # cannot be an option's value: `service update --args --help x` updates x.
+    words = args[:args.index("--")] if "--" in args else args
+    return any(word == "--help" and (i == 0 or not words[i - 1].startswith("-") or "=" in words[i - 1])
+               for i, word in enumerate(words))
 
 
 # Options of destructive subcommands that take a value, so their values are not taken for targets.

@@ -42,7 +42,7 @@ trap '__wr_why=cancelled' INT
 __wr_answer() {
   local kind value wait=2
   __wr_status= __wr_exec=
-  while [[ -z $__wr_why ]] && IFS= read -r -d '' -t "$wait" -u 9 kind && IFS= read -r -d '' -t "$wait" -u 9 value; do
+  while [[ -z $__wr_why ]] && __wr_field kind "$wait" && __wr_field value "$wait"; do
     case $kind in
       err) printf '%s' "$value" >&2 ;;
       hold) wait=$__wr_long_wait ;;
@@ -51,6 +51,19 @@ __wr_answer() {
     esac
   done
   trap - INT
+}
+
+# One field of the answer into the variable named $1, waiting at most $2 s. Read in 1 s steps:
+# bash runs the Ctrl-C trap only once read returns, and a human may take minutes.
+__wr_field() {
+  local -n __wr_into=$1
+  local left=$2 part got=
+  while :; do
+    IFS= read -r -d '' -t 1 -u 9 part && { __wr_into=$got$part; return 0; }
+    (($? > 128)) || return 1  # the connection closed
+    got+=$part  # a timeout keeps what it read
+    [[ -z $__wr_why ]] && ((--left > 0)) || return 1
+  done
 }
 
 # The program, for the daemon the session recorded.

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(docker.io busybox-static zsh bash bubblewrap procps iproute2 git ca-certificates)
+PACKAGES=(docker.io busybox-static zsh bash bubblewrap procps iproute2 git ca-certificates gcc libc6-dev)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")

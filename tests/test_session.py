@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -133,3 +134,25 @@ def test_profiles_lists_and_names_the_applied_one(wingman_home, tmp_path):
 def test_audit_log_is_private(wingman_home, engine):
     assert wingman_home.run("--", "docker", "ps", "-q").returncode == 0
     assert wingman_home.audit_log.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("cc", [None, "false"], ids=["compiled", "no-compiler"])
+def test_the_stub_kind_and_a_session_inside_a_session(cc, wingman_home, engine):
+    """With a C compiler the session's stubs are the compiled program; without one (CC=false
+    fails every build), bash scripts. Either way docker works, a refusal holds, and a session
+    started inside the session finds the real docker, not the outer stub."""
+    from conftest import WINGMAN_RUN
+
+    env = {"CC": cc} if cc else {}
+    inner = ("docker ps --format {{.Names}}; docker stop victim; echo inner=$?; "
+             "grep -o \"\\\"docker\\\": \\\"[^\\\"]*\" \"$WINGMAN_SESSION_DIR/session.json\"")
+    script = ("head -c 4 \"$(command -v docker)\" | od -An -c | tr -d ' \\n'; echo; "
+              "docker ps --format '{{.Names}}'; docker stop victim; echo stop=$?; "
+              f"{WINGMAN_RUN} -- sh -c '{inner}'")
+    result = wingman_home.run("--", "bash", "-c", names.apply(script), env=env)
+    lines = result.stdout.splitlines()
+    assert (lines[0] == "177ELF") if cc is None else lines[0].startswith("#!/"), result.stderr  # ELF, or #!BASH
+    assert lines.count(names["victim"]) == 2 and "stop=1" in lines and "inner=1" in lines, result.stderr
+    assert result.stderr.count(names.apply("wingman-run: refused: docker stop victim")) == 2
+    real = shutil.which("docker")
+    assert f'"docker": "{real}' in lines, result.stdout  # the inner session's real docker

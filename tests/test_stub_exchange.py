@@ -1,5 +1,8 @@
 """The stub's exchange with the broker, against a broker whose answers the test chooses.
 
+Every test runs against both stubs a session can write: the compiled one and
+the bash one (written where no C compiler is found).
+
 Allowed outright (`exec` in the answer), the program takes the stub's place and
 holds the connection until it ends; approved, it runs as the stub's child and
 its exit status goes back on the connection. Refused, gone or mute: nothing runs.
@@ -21,7 +24,8 @@ import pytest
 from sandbox.broker.address import BrokerAddress
 from sandbox.broker.server import BrokerServer
 from sandbox.session.record import Session
-from sandbox.stub.generate import render_stub
+from sandbox.stub import compiled
+from sandbox.stub.generate import render_stub, write_compiled_stub
 
 # The program the stub runs: notes that it ran, its pid, the sockets it holds; ends as told.
 FAKE_PROGRAM = """#!/bin/bash
@@ -68,18 +72,36 @@ class ScriptedBroker:
         self.ended.set()
 
 
-def _stub(tmp_path, port: int, secret: str = "s" * 32) -> str:
-    program = tmp_path / "real-docker"
-    program.write_text(FAKE_PROGRAM)
-    program.chmod(0o755)
-    session = Session(id="test-session", dir=str(tmp_path), created=0.0, cwd=str(tmp_path), project_dir=str(tmp_path),
-                      assistant="bash", host="test", profile_name="default", profile_sources=[], profile={},
-                      audit_log=str(tmp_path / "audit.jsonl"), python=sys.executable,
-                      real={"docker": str(program)}, docker_env={"DOCKER_CONTEXT": "default"})
-    stub = tmp_path / "docker"
-    stub.write_text(render_stub(session, "docker", shutil.which("bash"), BrokerAddress(port, secret, long_wait=60)))
-    stub.chmod(0o755)
-    return str(stub)
+@pytest.fixture(scope="module")
+def compiled_stub(tmp_path_factory):
+    built = compiled.build(tmp_path_factory.mktemp("stub-cache"))
+    assert built is not None, "the stub did not compile: is a C compiler installed (tests/run-all.sh installs gcc)?"
+    return built
+
+
+@pytest.fixture(params=["compiled", "bash"])
+def make_stub(request, tmp_path):
+    """make_stub(port, secret) -> the path of a docker stub of that kind, its real program FAKE_PROGRAM."""
+    binary = request.getfixturevalue("compiled_stub") if request.param == "compiled" else None
+
+    def make(port: int, secret: str = "s" * 32) -> str:
+        program = tmp_path / "real-docker"
+        program.write_text(FAKE_PROGRAM)
+        program.chmod(0o755)
+        session = Session(id="test-session", dir=str(tmp_path), created=0.0, cwd=str(tmp_path),
+                          project_dir=str(tmp_path), assistant="bash", host="test", profile_name="default",
+                          profile_sources=[], profile={}, audit_log=str(tmp_path / "audit.jsonl"),
+                          python=sys.executable, real={"docker": str(program)},
+                          docker_env={"DOCKER_CONTEXT": "default"})
+        broker = BrokerAddress(port, secret, long_wait=60)
+        if binary is not None:
+            return str(write_compiled_stub(tmp_path, binary, session, "docker", broker))
+        stub = tmp_path / "docker"
+        stub.write_text(render_stub(session, "docker", shutil.which("bash"), broker))
+        stub.chmod(0o755)
+        return str(stub)
+
+    return make
 
 
 def _run_stub(stub, *args, env=None, timeout=30):
@@ -87,10 +109,10 @@ def _run_stub(stub, *args, env=None, timeout=30):
     return subprocess.run([stub, *args], capture_output=True, text=True, env={**environ, **(env or {})}, timeout=timeout)
 
 
-def test_the_stub_asks_about_every_call_with_its_argv_pid_and_daemon_variables(tmp_path):
+def test_the_stub_asks_about_every_call_with_its_argv_pid_and_daemon_variables(make_stub, tmp_path):
     broker = ScriptedBroker(tmp_path, exec_=True)
     try:
-        stub = _stub(tmp_path, broker.server.port, broker.server.secret)
+        stub = make_stub(broker.server.port, broker.server.secret)
         result = _run_stub(stub, "ps", "-a", "it's", env={"DOCKER_HOST": "tcp://elsewhere:2375"})
         assert result.returncode == 0, result.stderr
         verb, args = broker.requests[0]
@@ -102,10 +124,10 @@ def test_the_stub_asks_about_every_call_with_its_argv_pid_and_daemon_variables(t
         broker.server.close()
 
 
-def test_an_allowed_call_becomes_the_program_and_holds_the_connection_until_it_ends(tmp_path):
+def test_an_allowed_call_becomes_the_program_and_holds_the_connection_until_it_ends(make_stub, tmp_path):
     broker = ScriptedBroker(tmp_path, exec_=True)
     try:
-        stub = _stub(tmp_path, broker.server.port, broker.server.secret)
+        stub = make_stub(broker.server.port, broker.server.secret)
         started = time.monotonic()
         result = _run_stub(stub, "ps", env={"FAKE_STATUS": "3", "FAKE_SECONDS": "0.5"})
         assert result.returncode == 3, result.stderr  # the program's own status, straight to the caller
@@ -117,10 +139,10 @@ def test_an_allowed_call_becomes_the_program_and_holds_the_connection_until_it_e
         broker.server.close()
 
 
-def test_an_approved_call_runs_as_a_child_and_its_status_goes_back_on_the_connection(tmp_path):
+def test_an_approved_call_runs_as_a_child_and_its_status_goes_back_on_the_connection(make_stub, tmp_path):
     broker = ScriptedBroker(tmp_path)
     try:
-        stub = _stub(tmp_path, broker.server.port, broker.server.secret)
+        stub = make_stub(broker.server.port, broker.server.secret)
         result = _run_stub(stub, "stop", "x", env={"FAKE_STATUS": "3"})
         assert result.returncode == 3, result.stderr
         assert broker.ended.wait(5) and broker.exits == [3]
@@ -133,55 +155,79 @@ def test_an_approved_call_runs_as_a_child_and_its_status_goes_back_on_the_connec
 
 @pytest.mark.parametrize("status", [1, 2])
 @pytest.mark.parametrize("exec_", [False, True], ids=["approved", "outright"])
-def test_a_refusal_runs_nothing_and_its_status_is_the_brokers(tmp_path, status, exec_):
+def test_a_refusal_runs_nothing_and_its_status_is_the_brokers(make_stub, tmp_path, status, exec_):
     broker = ScriptedBroker(tmp_path, status=status, err="wingman-run: refused: docker ps\n", exec_=exec_)
     try:
-        result = _run_stub(_stub(tmp_path, broker.server.port, broker.server.secret), "ps")
+        result = _run_stub(make_stub(broker.server.port, broker.server.secret), "ps")
         assert (result.returncode, result.stderr) == (status, "wingman-run: refused: docker ps\n")
         assert not (tmp_path / "ran").exists() and broker.exits == []
     finally:
         broker.server.close()
 
 
-def test_a_broker_that_is_gone_or_mute_refuses_and_nothing_runs(tmp_path):
+def test_a_broker_that_is_gone_or_mute_refuses_and_nothing_runs(make_stub, tmp_path):
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         free = probe.getsockname()[1]
-    gone = _run_stub(_stub(tmp_path, free), "ps")
+    gone = _run_stub(make_stub(free), "ps")
     assert gone.returncode == 1 and "has no broker any more" in gone.stderr
     with socket.create_server(("127.0.0.1", 0)) as mute:  # takes the connection, never answers
         start = time.monotonic()
-        result = _run_stub(_stub(tmp_path, mute.getsockname()[1]), "ps")
+        result = _run_stub(make_stub(mute.getsockname()[1]), "ps")
         assert 1.5 < time.monotonic() - start < 10
     assert result.returncode == 1 and "has no broker any more" in result.stderr
     assert not (tmp_path / "ran").exists()
 
 
-def test_ctrl_c_in_an_approved_program_is_reported_then_the_stub_ends_by_it(tmp_path):
+def test_ctrl_c_in_an_approved_program_is_reported_then_the_stub_ends_by_it(make_stub, tmp_path):
     broker = ScriptedBroker(tmp_path)
     try:
-        result = _run_stub(_stub(tmp_path, broker.server.port, broker.server.secret), "stop", "interrupt")
+        result = _run_stub(make_stub(broker.server.port, broker.server.secret), "stop", "interrupt")
         assert result.returncode == -signal.SIGINT, result.stderr
         assert broker.ended.wait(5) and broker.exits == [130]
     finally:
         broker.server.close()
 
 
-def test_ctrl_c_in_an_allowed_program_ends_it_as_without_a_stub(tmp_path):
+def test_ctrl_c_in_an_allowed_program_ends_it_as_without_a_stub(make_stub, tmp_path):
     broker = ScriptedBroker(tmp_path, exec_=True)
     try:
-        result = _run_stub(_stub(tmp_path, broker.server.port, broker.server.secret), "ps", "interrupt")
+        result = _run_stub(make_stub(broker.server.port, broker.server.secret), "ps", "interrupt")
         assert result.returncode == -signal.SIGINT, result.stderr
         assert broker.ended.wait(5) and broker.exits == [None]
     finally:
         broker.server.close()
 
 
+def test_ctrl_c_while_a_human_decides_refuses_and_hangs_up(make_stub, tmp_path):
+    """The broker holds the call (an approval pending); Ctrl-C cancels it: nothing runs, and the
+    broker sees the connection close (it records the refusal)."""
+    with socket.create_server(("127.0.0.1", 0)) as holding:
+        stub = make_stub(holding.getsockname()[1])
+        proc = subprocess.Popen([stub, "stop", "x"], stderr=subprocess.PIPE, text=True,
+                                env={k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")})
+        holding.settimeout(10)
+        connection, _ = holding.accept()
+        with connection:
+            connection.settimeout(10)
+            received = b""
+            while received.count(b"\0") < 9:  # secret stub N pid cwd env program stop x
+                received += connection.recv(4096)
+            connection.sendall(b"hold\0\0")
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=10)
+            assert connection.recv(4096) == b""  # hung up, without a status
+    assert proc.returncode == 1
+    assert "cancelled (Ctrl-C) while waiting for a decision; nothing ran" in err
+    assert not (tmp_path / "ran").exists()
+
+
 @pytest.mark.parametrize("exec_", [False, True], ids=["approved", "outright"])
-def test_a_call_killed_while_its_program_runs_ends_without_a_status(tmp_path, exec_):
+def test_a_call_killed_while_its_program_runs_ends_without_a_status(make_stub, tmp_path, exec_):
     broker = ScriptedBroker(tmp_path, exec_=exec_)
     try:
-        stub = _stub(tmp_path, broker.server.port, broker.server.secret)
+        stub = make_stub(broker.server.port, broker.server.secret)
         (tmp_path / "real-docker").write_text("#!/bin/bash\nexec sleep 30\n")
         proc = subprocess.Popen([stub, "ps"], start_new_session=True)
         deadline = time.monotonic() + 10

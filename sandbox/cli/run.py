@@ -19,9 +19,10 @@ from ..broker.start import start_broker
 from ..hooks.setup import arm_shell_hooks
 from ..session.isolation import IsolationUnavailable, isolate
 from ..session.launch import create, find_bash, scrubbed_environment
-from ..session.record import GUARDED_PROGRAMS
+from ..session.record import GUARDED_PROGRAMS, stub_cache_root
 from ..assistants.names import ADAPTERS as ASSISTANT_NAMES
 from ..session.spawn import resolve_command, run
+from ..stub import compiled as compiled_stub
 from ..stub.generate import write_stubs
 from ..guard.launch import stop_guard
 from ..monitor.launch import start_monitor, stop_monitor
@@ -163,7 +164,7 @@ def main(args: list[str] | None = None) -> None:
     try:
         # docker and docker-compose always (even absent: a later install must not slip past); podman where it exists.
         programs = [p for p in GUARDED_PROGRAMS if p != "podman" or p in session.real]
-        write_stubs(session, programs, bash, broker)
+        write_stubs(session, programs, bash, broker, compiled_stub.build(stub_cache_root()))
         env = scrubbed_environment(session, environ, profile.scrub)
         command = arm_shell_hooks(session, env, environ, command, broker)
         try:

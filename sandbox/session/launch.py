@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from ..policy.context import DAEMON_VARIABLES
-from .layout import STUB_MARK
+from .layout import STUB_MARK, stub_settings
 from .profiles import ResolvedProfile
 from .record import GUARDED_PROGRAMS, Session, runtime_root
 
@@ -27,12 +27,16 @@ def new_session_id() -> str:
 
 
 def is_stub(path: str) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(256)
-    except OSError:
-        return False
-    return STUB_MARK.encode() in head
+    """A bash stub has the mark in its first line; a compiled one, in the settings beside it."""
+    directory, name = os.path.split(path)
+    for candidate in (path, os.path.join(directory, stub_settings(name))):
+        try:
+            with open(candidate, "rb") as handle:
+                if STUB_MARK.encode() in handle.read(256):
+                    return True
+        except OSError:
+            continue
+    return False
 
 
 def find_real(program: str, path_value: str) -> str | None:

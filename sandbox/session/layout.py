@@ -3,6 +3,7 @@
     SESSION_DIR/
       session.json              the session record (profile, daemon, real binaries)
       bin/                      the PATH stubs (docker, docker-compose, podman)
+      bin/.NAME.stub            a compiled stub's settings (port, secret, the real binary...)
       hooks/wingman.bash        the bash hook; hooks/zsh/ is the session's ZDOTDIR
       broker.sock               the broker's Unix socket (Python clients, the guard)
       broker.port               the broker's loopback port (bash and zsh clients)
@@ -30,5 +31,11 @@ APPROVAL_GRANTS = "approval-grants.json"
 APPROVAL_GRANTS_LOCK = "approval-grants.lock"
 HOMES_DIR = "homes"
 
-# The first line of every stub: how a nested session tells a stub from a real binary.
+# The first line of every bash stub, and the first field of a compiled stub's settings:
+# how a nested session tells a stub from a real binary.
 STUB_MARK = "# wingman-run stub"
+
+
+def stub_settings(program: str) -> str:
+    """The file beside a compiled stub that holds its settings."""
+    return f".{program}.stub"

@@ -25,6 +25,11 @@ def runtime_root() -> Path:
         return Path(platformdirs.user_runtime_dir(APP))
 
 
+def stub_cache_root() -> Path:
+    """Where compiled stubs are kept between sessions (read-only inside isolation)."""
+    return Path(platformdirs.user_cache_dir(APP)) / "stubs"
+
+
 @dataclass
 class Session:
     id: str

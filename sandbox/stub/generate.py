@@ -1,17 +1,20 @@
-"""Write the session's PATH stubs: small bash scripts that ask the broker about every call.
+"""Write the session's PATH stubs, which ask the broker about every call.
 
-The stub's bash lives in stub.bash; this fills in the session's values.
+The compiled stub (stub.c, built by compiled.py) where there is one: a copy of
+the binary per program, and its settings beside it. Otherwise a bash script
+per program: stub.bash with the session's values filled in.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
+import shutil
 from pathlib import Path
 
 from ..broker.address import BrokerAddress
 from ..policy.context import DAEMON_VARIABLES
-from ..session.layout import STUB_MARK
+from ..session.layout import STUB_MARK, stub_settings
 from ..session.record import Session
 
 TEMPLATE = Path(__file__).with_name("stub.bash")
@@ -51,8 +54,34 @@ def render_stub(session: Session, program: str, bash: str, broker: BrokerAddress
     return text
 
 
-def write_stubs(session: Session, programs: list[str], bash: str, broker: BrokerAddress) -> None:
+def compiled_settings(session: Session, program: str, broker: BrokerAddress) -> bytes:
+    """A compiled stub's settings: NUL-terminated fields, in the order stub.c reads them."""
+    fields = [f"{STUB_MARK} for {program}, session {session.id}. Generated at session start.",
+              session.real.get(program, ""), program, session.id, broker.secret, str(broker.port),
+              str(broker.long_wait), " ".join(DAEMON_VARIABLES),
+              *(f"{name}={value}" for name, value in sorted(session.docker_env.items()))]
+    if any("\0" in field for field in fields):
+        raise ValueError("a stub setting holds a NUL byte")
+    return b"".join(field.encode("utf-8", "surrogateescape") + b"\0" for field in fields)
+
+
+def write_compiled_stub(directory: Path, binary: Path, session: Session, program: str,
+                        broker: BrokerAddress) -> Path:
+    settings = directory / stub_settings(program)
+    settings.write_bytes(compiled_settings(session, program, broker))
+    os.chmod(settings, 0o600)
+    stub = directory / program
+    shutil.copyfile(binary, stub)  # a copy: the session's stub cannot change with the cache
+    os.chmod(stub, 0o755)
+    return stub
+
+
+def write_stubs(session: Session, programs: list[str], bash: str, broker: BrokerAddress,
+                compiled: Path | None = None) -> None:
     for program in programs:
+        if compiled is not None:
+            write_compiled_stub(session.shim_dir, compiled, session, program, broker)
+            continue
         path = session.shim_dir / program
         path.write_text(render_stub(session, program, bash, broker))
         os.chmod(path, 0o755)

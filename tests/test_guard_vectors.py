@@ -142,6 +142,45 @@ def test_vectors_reach_the_daemon_without_isolation(engine, root_dir):
     assert not [e for e in audit if e.get("layer") == "guard"]
 
 
+LOOK_ALIKE = textwrap.dedent("""\
+    import os, socket, subprocess, sys, threading
+    session = os.environ["WINGMAN_SESSION_DIR"]
+    parent = os.path.dirname(session)
+    os.rename(parent, parent + "-aside")  # the session directory is read-only; its parent is not
+    os.makedirs(session)
+    with open(os.path.join(session, "broker.secret"), "w") as secret:
+        secret.write("planted\\n")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(os.path.join(session, "broker.sock"))
+    listener.listen(16)
+    asked = []
+    def answer_yes():
+        while True:
+            client, _ = listener.accept()
+            asked.append(client.recv(65536))
+            client.sendall(b"exit\\x000\\x00")
+            client.close()
+    threading.Thread(target=answer_yes, daemon=True).start()
+    done = subprocess.run(["/usr/bin/docker", "stop", "-t", "0", sys.argv[1]], capture_output=True, text=True)
+    print(done.returncode, len(asked), done.stderr.strip().replace("\\n", " "))
+    """)
+
+
+def test_a_look_alike_broker_behind_moved_directories_is_never_asked(engine, root_dir):
+    """A session moves its directory's parent aside and plants a broker that allows everything at the
+    same path: the guard still asks the session's own broker, which refuses and audits."""
+    target = own_container("vec-look-alike")
+    driver = root_dir / "look_alike.py"
+    driver.write_text(LOOK_ALIKE)
+    result = wingman_run(root_dir, [sys.executable, str(driver), target], "isolation: required\n")
+    code, asked, err = result.stdout.split(" ", 2)
+    assert code != "0" and asked == "0", result.stdout + result.stderr
+    assert "wingman-run: refused" in err and "docker.container.stop" in err
+    assert state(target) == "running"
+    guard = [e for e in events(root_dir) if e.get("layer") == "guard"]
+    assert any(e["rule"] == "docker.container.stop" and e.get("exit") == 1 for e in guard), guard
+
+
 def test_allowed_change_passes_the_guard_and_is_audited(engine, root_dir):
     target = own_container("vec-allowed")
     profile = "isolation: required\nrules:\n  docker.container.stop: allow\n"

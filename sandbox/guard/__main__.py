@@ -81,13 +81,14 @@ def main(argv: list[str]) -> None:
         return pid_chain(pid, top) if pid else []
 
     protected = tuple(engine_sockets(home, os.environ.get("XDG_RUNTIME_DIR"), session.docker_env))
+    decide = BrokerDecider(directory)  # before "ready": the session's command starts after it
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     quiet = os.open(os.devnull, os.O_WRONLY)  # nobody reads the guard once it is ready
     os.dup2(quiet, 1)
     os.dup2(quiet, 2)
     try:
-        serve(listener, os.path.realpath(upstream), BrokerDecider(directory), chain, protected)
+        serve(listener, os.path.realpath(upstream), decide, chain, protected)
     except KeyboardInterrupt:
         pass
 

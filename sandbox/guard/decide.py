@@ -37,17 +37,31 @@ class BrokerDecider:
     """decide(request) for the proxy: None to forward, else the text of the refusal."""
 
     def __init__(self, session_dir: str | Path):
-        self.socket = str(Path(session_dir) / BROKER_SOCKET)
-        self.secret_file = Path(session_dir) / BROKER_SECRET
         self.token = os.environ.get(TOKEN_ENV, "")
+        # The session directory is held open from the start and the secret read once: a session
+        # can move its directory's parents aside and plant a look-alike broker at the same path,
+        # which must never be the one asked.
+        self.socket, self.secret, self.unreadable = str(Path(session_dir) / BROKER_SOCKET), None, ""
+        try:
+            directory = os.open(session_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as exc:
+            self.unreadable = f"the session directory cannot be opened ({exc.strerror})"
+            return
+        if os.path.isdir(f"/proc/self/fd/{directory}"):
+            self.socket = f"/proc/self/fd/{directory}/{BROKER_SOCKET}"
+        try:
+            handle = os.open(BROKER_SECRET, os.O_RDONLY | os.O_CLOEXEC, dir_fd=directory)
+            with os.fdopen(handle) as secret:
+                self.secret = secret.read().strip()
+        except OSError as exc:
+            self.unreadable = f"its secret cannot be read ({exc.strerror})"
 
     def __call__(self, request: Request) -> str | None:
         head, call = request.head, request.call
         path = head.target.partition("?")[0]
-        try:
-            secret = self.secret_file.read_text().strip()
-        except OSError as exc:
-            return self._gone(call.rules[0], f"its secret cannot be read ({exc.strerror})")
+        secret = self.secret
+        if secret is None:
+            return self._gone(call.rules[0], self.unreadable)
         pids = " ".join(str(p) for p in request.pids)
         for rule in call.rules:
             try:

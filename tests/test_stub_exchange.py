@@ -34,6 +34,7 @@ echo ran >"$here/ran"
 echo $$ >"$here/pid"
 for fd in /proc/$$/fd/*; do readlink "$fd"; done | grep -c '^socket:' >"$here/sockets"
 sleep "${FAKE_SECONDS:-0}"
+if [ -n "${FAKE_PRINT:-}" ]; then printf "$FAKE_PRINT"; fi
 case " $* " in
   *" interrupt "*) kill -INT $$ ;;
   *) exit "${FAKE_STATUS:-0}" ;;
@@ -256,3 +257,117 @@ def test_a_status_the_broker_cannot_read_still_ends_the_call(tmp_path, status):
         assert broker.ended.wait(5) and broker.exits == [None]
     finally:
         broker.server.close()
+
+
+class RawBroker:
+    """A listener whose every connection gets exactly the bytes (and pauses) a test lists.
+
+    answer: byte strings to send, or floats to sleep between them. The request and, after
+    an approval, the returned status are kept.
+    """
+
+    def __init__(self, answer):
+        self.answer, self.request, self.after = answer, b"", b""
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.done = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        connection, _ = self.listener.accept()
+        with connection:
+            connection.settimeout(10)
+            while self.request.count(b"\0") < 7 or not self.request.endswith(b"\0"):
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                self.request += chunk
+            try:
+                for part in self.answer:
+                    if isinstance(part, float):
+                        time.sleep(part)
+                    else:
+                        connection.sendall(part)
+                connection.shutdown(socket.SHUT_WR)
+                while chunk := connection.recv(4096):
+                    self.after += chunk
+            except OSError:
+                pass
+        self.done.set()
+
+    def close(self):
+        self.listener.close()
+
+
+def test_an_answer_in_pieces_is_read_whole(make_stub, tmp_path):
+    """A pair's kind and value may come in separate reads: an approval split so still runs."""
+    broker = RawBroker([b"err\0appro", 0.2, b"ved\n\0exit\0", 0.2, b"0\0"])
+    try:
+        result = _run_stub(make_stub(broker.port), "stop", "x", env={"FAKE_STATUS": "3"})
+        assert (result.returncode, result.stderr) == (3, "approved\n")
+        assert broker.done.wait(5) and broker.after == b"3\0"
+    finally:
+        broker.close()
+
+
+def test_a_long_refusal_reaches_the_caller_whole(make_stub, tmp_path):
+    text = "wingman-run: refused: docker stop " + "x" * 100_000 + "\n"
+    broker = RawBroker([b"err\0" + text.encode() + b"\0exit\0" + b"1\0"])
+    try:
+        result = _run_stub(make_stub(broker.port), "stop", "x" * 100_000)
+        assert (result.returncode, result.stderr) == (1, text)
+        assert not (tmp_path / "ran").exists()
+    finally:
+        broker.close()
+
+
+def test_a_broker_that_trickles_its_answer_is_mute(make_stub, tmp_path):
+    """The first answer's 2 s are for the whole field, not for each byte."""
+    broker = RawBroker([part for letter in b"exit" for part in (bytes([letter]), 0.9)] + [b"\0" + b"0\0"])
+    try:
+        start = time.monotonic()
+        result = _run_stub(make_stub(broker.port), "ps")
+        assert time.monotonic() - start < 3.2
+        assert result.returncode == 1 and "has no broker any more" in result.stderr
+        assert not (tmp_path / "ran").exists()
+    finally:
+        broker.close()
+
+
+@pytest.mark.parametrize("status", [b"+0", b"00", b" 0", b"-0", b"256", b""])
+def test_a_status_that_is_not_one_refuses_and_runs_nothing(make_stub, tmp_path, status):
+    broker = RawBroker([b"exit\0" + status + b"\0"])
+    try:
+        result = _run_stub(make_stub(broker.port), "ps")
+        assert result.returncode == 1 and "has no broker any more" in result.stderr
+        assert not (tmp_path / "ran").exists()
+    finally:
+        broker.close()
+
+
+def test_a_caller_with_its_outputs_closed_does_not_hand_the_program_the_connection(make_stub, tmp_path):
+    """With fds 1 and 2 closed the stub's connection must not take their number: the program's
+    output would go to the broker (and be read as an exit status)."""
+    broker = ScriptedBroker(tmp_path, exec_=True)
+    try:
+        stub = make_stub(broker.server.port, broker.server.secret)
+        subprocess.run(["bash", "-c", f"exec 1>&- 2>&-; exec {stub} ps"], timeout=30,
+                       env={**os.environ, "FAKE_PRINT": "7\\0"})
+        assert broker.ended.wait(5) and broker.exits == [None]
+        assert (tmp_path / "ran").exists()
+    finally:
+        broker.server.close()
+
+
+def test_an_approved_call_from_a_caller_that_ignores_sigchld_keeps_its_status(make_stub, tmp_path):
+    broker = ScriptedBroker(tmp_path)
+    try:
+        stub = make_stub(broker.server.port, broker.server.secret)
+        result = subprocess.run([stub, "stop", "x"], capture_output=True, text=True, timeout=30,
+                                env={**os.environ, "FAKE_STATUS": "3"},
+                                preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
+        assert result.returncode == 3, result.stderr
+        assert broker.ended.wait(5) and broker.exits == [3]
+    finally:
+        broker.server.close()
+

@@ -96,7 +96,11 @@ fi
 
 # Refused, or no answer: bash reads this part only then.
 exec 9>&-
-if [[ -z $__wr_why && -z $__wr_status ]]; then __wr_why=gone; fi  # a broker gone or mute refuses
+# A broker gone or mute refuses, and so does a status that is not one (0 to 255, as the broker writes it).
+case $__wr_status in
+  0 | [1-9] | [1-9][0-9] | [1-9][0-9][0-9]) ((__wr_status <= 255)) || __wr_why=${__wr_why:-gone} ;;
+  *) __wr_why=${__wr_why:-gone} ;;
+esac
 case $__wr_why in
   gone)
     printf 'wingman-run: refused: %s\n  the session %s has no broker any more (its wingman-run has ended);\n  nothing runs unchecked. Start a new session with wingman-run.\n' \

@@ -98,20 +98,23 @@ static void program_environment(void) {
     for (int i = 0; i < export_count; i++) putenv(exports[i]);
 }
 
-/* The daemon variables set here, as NAME=VALUE lines, for the broker to judge. */
+/* The daemon variables set here, as NAME=VALUE lines, for the broker to judge (whatever their length). */
 static char *daemon_variables(void) {
-    static char text[16384];
     char names[1024];
-    size_t used = 0;
+    size_t size = 1;
     snprintf(names, sizeof names, "%s", config[F_VARIABLES]);
     for (char *name = strtok(names, " "); name; name = strtok(NULL, " ")) {
         const char *value = getenv(name);
-        if (!value || !*value) continue;
-        int wrote = snprintf(text + used, sizeof text - used, "%s=%s\n", name, value);
-        if (wrote < 0 || (size_t)wrote >= sizeof text - used) return NULL;  /* too long to send whole */
-        used += (size_t)wrote;
+        if (value && *value) size += strlen(name) + strlen(value) + 2;
     }
-    text[used] = '\0';
+    char *text = malloc(size), *at = text;
+    if (!text) return NULL;
+    snprintf(names, sizeof names, "%s", config[F_VARIABLES]);
+    for (char *name = strtok(names, " "); name; name = strtok(NULL, " ")) {
+        const char *value = getenv(name);
+        if (value && *value) at += sprintf(at, "%s=%s\n", name, value);
+    }
+    *at = '\0';
     return text;
 }
 
@@ -122,21 +125,30 @@ static const char *working_directory(void) {
     struct stat a, b;
     if (pwd && pwd[0] == '/' && stat(pwd, &a) == 0 && stat(".", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
         return pwd;
-    return getcwd(here, sizeof here) ? here : "";
+    if (getcwd(here, sizeof here)) return here;
+    return pwd ? pwd : "";  /* a directory removed meanwhile: the name the shell still has */
 }
 
-static int write_all(int fd, const char *data, size_t size) {
-    while (size > 0) {
-        ssize_t put = write(fd, data, size);
-        if (put < 0 && errno == EINTR && !cancelled) continue;
-        if (put <= 0) return -1;
-        data += put;
-        size -= (size_t)put;
+static long long now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Wait until FD is ready for EVENTS, at most until DEADLINE (ms). 0 ready; -1 timed out, failed or cancelled. */
+static int wait_ready(int fd, short events, long long deadline) {
+    for (;;) {
+        long long left = deadline - now_ms();
+        if (cancelled || left <= 0) return -1;
+        struct pollfd ready = {.fd = fd, .events = events};
+        int polled = poll(&ready, 1, left > 60000 ? 60000 : (int)left);
+        if (polled > 0) return 0;
+        if (polled < 0 && errno != EINTR) return -1;
     }
-    return 0;
 }
 
-static int send_fields(int fd, char **fields, int count) {
+/* The whole request within the first answer's time: a broker that does not read it is gone. */
+static int send_fields(int fd, char **fields, int count, long long deadline) {
     size_t size = 0;
     for (int i = 0; i < count; i++) size += strlen(fields[i]) + 1;
     char *buffer = malloc(size ? size : 1), *at = buffer;
@@ -146,67 +158,97 @@ static int send_fields(int fd, char **fields, int count) {
         memcpy(at, fields[i], length);
         at += length;
     }
-    int status = write_all(fd, buffer, size);
+    int status = 0;
+    for (at = buffer; status == 0 && at < buffer + size;) {
+        ssize_t put = send(fd, at, (size_t)(buffer + size - at), MSG_NOSIGNAL);
+        if (put > 0) at += put;
+        else if (put < 0 && (errno == EAGAIN || errno == EINTR)) status = wait_ready(fd, POLLOUT, deadline);
+        else status = -1;
+    }
     free(buffer);
     return status;
 }
 
-/* One NUL-terminated field of the answer, waiting at most wait_ms for each byte
- * that is not there yet. 0 on success; -1 when the broker is gone, mute or cancelled. */
-static char answer[1 << 16];
-static size_t answer_start, answer_end;
+/* The answer as it arrives; each field is handed out as its own copy. */
+static char *answer;
+static size_t answer_size, answer_start, answer_end;
+#define MAX_ANSWER (16u << 20)
 
+/* One NUL-terminated field of the answer, a copy the caller frees, within WAIT_MS for the whole field
+ * (as bash's read -t). 0 on success; -1 when the broker is gone, mute, too long or cancelled. */
 static int read_field(int fd, int wait_ms, char **field) {
+    long long deadline = now_ms() + wait_ms;
     for (;;) {
-        char *nul = memchr(answer + answer_start, '\0', answer_end - answer_start);
+        char *nul = answer ? memchr(answer + answer_start, '\0', answer_end - answer_start) : NULL;
         if (nul) {
-            *field = answer + answer_start;
+            *field = strdup(answer + answer_start);
             answer_start = (size_t)(nul - answer) + 1;
-            return 0;
+            return *field ? 0 : -1;
         }
         if (answer_start > 0) {  /* keep the partial field at the front */
             memmove(answer, answer + answer_start, answer_end - answer_start);
             answer_end -= answer_start;
             answer_start = 0;
         }
-        if (answer_end == sizeof answer) return -1;
-        struct pollfd ready = {.fd = fd, .events = POLLIN};
-        int polled = poll(&ready, 1, wait_ms);
-        if (cancelled) return -1;
-        if (polled < 0 && errno == EINTR) continue;
-        if (polled <= 0) return -1;
-        ssize_t got = read(fd, answer + answer_end, sizeof answer - answer_end);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) return -1;
-        answer_end += (size_t)got;
+        if (answer_end == answer_size) {
+            size_t grown = answer_size ? answer_size * 2 : 4096;
+            char *bigger = grown <= MAX_ANSWER ? realloc(answer, grown) : NULL;
+            if (!bigger) return -1;
+            answer = bigger;
+            answer_size = grown;
+        }
+        ssize_t got = recv(fd, answer + answer_end, answer_size - answer_end, 0);
+        if (got > 0) answer_end += (size_t)got;
+        else if (got == 0) return -1;
+        else if ((errno != EAGAIN && errno != EINTR) || wait_ready(fd, POLLIN, deadline) != 0) return -1;
     }
 }
 
+/* Non-blocking while it talks to the broker (a full listen queue or a broker that stops reading must
+ * not hold the caller past the first answer's time), and never on fds 0-2, which the program may
+ * have been given closed. */
 static int connect_broker(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);  /* no CLOEXEC: a program that takes our place keeps it */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);  /* no CLOEXEC: a program that takes our place keeps it */
+    if (fd >= 0 && fd < 3) {
+        int high = fcntl(fd, F_DUPFD, 3);
+        close(fd);
+        fd = high;
+    }
     if (fd < 0) return -1;
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    while (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
-        if (errno == EINTR && !cancelled) continue;
-        close(fd);
-        return -1;
+    if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+        int failed = 0;
+        socklen_t length = sizeof failed;
+        if ((errno != EINPROGRESS && errno != EINTR) || wait_ready(fd, POLLOUT, now_ms() + FIRST_WAIT_MS) != 0 ||
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &failed, &length) != 0 || failed != 0) {
+            close(fd);
+            return -1;
+        }
     }
     return fd;
 }
 
-static int parse_status(const char *text) {
-    char *end;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (errno || end == text || *end || value < 0 || value > 255) return -1;
-    return (int)value;
+static void set_blocking(int fd) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 }
 
-static void run_program(const char *real, char **argv) {
-    argv[0] = (char *)real;
+/* The broker's status: 0 to 255 in plain digits, as it writes them; anything else is no answer. */
+static int parse_status(const char *text) {
+    size_t length = strlen(text);
+    if (length == 0 || length > 3 || strspn(text, "0123456789") != length || (length > 1 && text[0] == '0')) return -1;
+    int value = atoi(text);
+    return value <= 255 ? value : -1;
+}
+
+static void run_program(const char *real, int argc, char **argv) {
+    char **args = calloc((size_t)argc + 1, sizeof *args);
+    if (!args) _exit(126);
+    args[0] = (char *)real;
+    for (int i = 1; i < argc; i++) args[i] = argv[i];
     program_environment();
-    execv(real, argv);
+    execv(real, args);
     int failed = errno;
     fprintf(stderr, "wingman-run: %s: %s\n", real, strerror(failed));
     _exit(failed == ENOENT ? 127 : 126);
@@ -229,23 +271,29 @@ static void default_unless_ignored(int sig) {
 
 /* An approved call: the program as a child, its status back to the broker, then
  * the stub ends as the program did, so the calling shell sees an interrupted command. */
-static int run_approved(int fd, char **argv) {
+static int run_approved(int fd, int argc, char **argv) {
     catch_unless_ignored(SIGINT, on_signal_ignored);
     catch_unless_ignored(SIGQUIT, on_signal_ignored);
+    /* A caller that ignores SIGCHLD would leave nothing to wait for: the program gets the caller's. */
+    struct sigaction theirs, ours = {.sa_handler = SIG_DFL};
+    sigemptyset(&ours.sa_mask);
+    sigaction(SIGCHLD, &ours, &theirs);
     pid_t child = fork();
     if (child < 0) return 126;
     if (child == 0) {
         close(fd);
-        run_program(config[F_REAL], argv);
+        sigaction(SIGCHLD, &theirs, NULL);
+        run_program(config[F_REAL], argc, argv);
     }
     int raw;
     while (waitpid(child, &raw, 0) < 0)
         if (errno != EINTR) return 126;
     int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-    signal(SIGPIPE, SIG_IGN);  /* a broker gone meanwhile must not change the status the caller sees */
+    /* The status back on the connection; a broker gone meanwhile does not change the caller's. */
     char text[16];
     int length = snprintf(text, sizeof text, "%d", status);
-    write_all(fd, text, (size_t)length + 1);
+    set_blocking(fd);
+    send(fd, text, (size_t)length + 1, MSG_NOSIGNAL);
     close(fd);
     if (status == 130 || status == 131) {
         int sig = status == 130 ? SIGINT : SIGQUIT;
@@ -256,6 +304,7 @@ static int run_approved(int fd, char **argv) {
 }
 
 int main(int argc, char **argv) {
+    if (argc < 1) argc = 1;  /* run with no argv at all: no arguments, and argv[1...] is never read */
     char exe[PATH_MAX], path[PATH_MAX + 16];
     const char *program = argv[0] && strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : (argv[0] ? argv[0] : "docker");
     ssize_t length = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -271,13 +320,7 @@ int main(int argc, char **argv) {
     catch_unless_ignored(SIGINT, on_interrupt);
     int gone = 0, status = -1, takes_place = 0;
     char *environment = daemon_variables();
-    if (!environment) {
-        fputs("wingman-run: refused: ", stderr);
-        print_call(stderr, program, argc, argv);
-        fputs("\n  its DOCKER_* variables are too long to send for a verdict; nothing ran.\n", stderr);
-        return 1;
-    }
-    int fd = connect_broker(atoi(config[F_PORT]));
+    int fd = environment ? connect_broker(atoi(config[F_PORT])) : -1;
     if (fd < 0) {
         gone = 1;
     } else {
@@ -295,15 +338,12 @@ int main(int argc, char **argv) {
         request[5] = environment;
         request[6] = (char *)program;
         for (int i = 1; i < argc; i++) request[6 + i] = argv[i];
-        struct sigaction quiet = {.sa_handler = SIG_IGN}, before;
-        sigemptyset(&quiet.sa_mask);
-        sigaction(SIGPIPE, &quiet, &before);  /* a broker gone mid-request is "gone", not a crash */
-        if (send_fields(fd, request, fields) != 0) gone = 1;
-        sigaction(SIGPIPE, &before, NULL);
+        if (send_fields(fd, request, fields, now_ms() + FIRST_WAIT_MS) != 0) gone = 1;
         free(request);
-        int wait_ms = FIRST_WAIT_MS;
-        char *kind, *value;
-        while (!gone && !cancelled && read_field(fd, wait_ms, &kind) == 0 && read_field(fd, wait_ms, &value) == 0) {
+        int wait_ms = FIRST_WAIT_MS, ended = 0;
+        char *kind = NULL, *value = NULL;
+        while (!gone && !ended && !cancelled && read_field(fd, wait_ms, &kind) == 0) {
+            if (read_field(fd, wait_ms, &value) != 0) break;
             if (strcmp(kind, "err") == 0) {
                 fputs(value, stderr);
             } else if (strcmp(kind, "hold") == 0) {
@@ -311,17 +351,19 @@ int main(int argc, char **argv) {
             } else if (strcmp(kind, "exec") == 0) {
                 takes_place = 1;
             } else if (strcmp(kind, "exit") == 0) {
-                status = parse_status(value);
-                if (status < 0) status = 1;
-                break;
+                status = parse_status(value);  /* -1, read as no answer, when it is not a status */
+                ended = 1;
             }
+            free(kind);
+            free(value);
         }
+        set_blocking(fd);  /* the program that takes our place holds it as any other descriptor */
     }
     default_unless_ignored(SIGINT);
 
     if (!cancelled && !gone && status == 0) {
-        if (takes_place) run_program(config[F_REAL], argv);
-        return run_approved(fd, argv);
+        if (takes_place) run_program(config[F_REAL], argc, argv);
+        return run_approved(fd, argc, argv);
     }
 
     /* Refused, or no answer. */

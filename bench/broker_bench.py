@@ -125,8 +125,8 @@ def main() -> None:
                                       ("4,500-line script", long_script(), 1.2)):
                 path = home / f"{label.split(',')[0].replace(' ', '-')}-{goal}.sh"
                 path.write_text(text)
-                # A 30 ms script moves by 20% between runs here: three times the rounds to find its median.
-                out, ins = interleaved([bash, str(path)], outside, inside, args.rounds * 3, tmp)
+                # A 30 ms script moves by 20% between runs here: six times the rounds (2 to 5 s) to find its median.
+                out, ins = interleaved([bash, str(path)], outside, inside, args.rounds * 6, tmp)
                 report(label, ins / out, goal, "x", f"outside {out * 1000:.1f} ms, inside {ins * 1000:.1f} ms")
 
             plain, named = [], []

@@ -28,6 +28,13 @@ def test_record_and_list(tmp_path):
     assert first["rule"] == "docker.container.stop" and first["cwd"] == "/home/dev/shop"
 
 
+def test_an_argument_that_is_not_utf8_is_recorded(tmp_path):
+    """argv comes in as bytes: `docker stop $'\\xff'` arrives with a surrogate, which must not cost the entry."""
+    odd = b"\xff\xfe".decode("utf-8", "surrogateescape")
+    record(tmp_path, subject(argv=("docker", "stop", odd)), outcome())
+    assert entries(tmp_path)[0]["argv"] == ["docker", "stop", odd]
+
+
 def test_damaged_lines_are_skipped(tmp_path):
     record(tmp_path, subject(), outcome())
     with open(tmp_path / LEDGER_FILE, "a") as f:

@@ -38,7 +38,7 @@ def record(session_dir: Path, subject: ApprovalSubject, outcome) -> None:
     }
     session_dir = Path(session_dir)
     session_dir.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(entry, ensure_ascii=False) + "\n"
+    line = json.dumps(entry, ensure_ascii=True) + "\n"  # argv may hold bytes that are not UTF-8 (surrogates)
     fd = os.open(session_dir / LEDGER_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

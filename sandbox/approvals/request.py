@@ -34,7 +34,10 @@ def ask(settings: WingmanSettings | None, subject: ApprovalSubject, session_dir:
                                 f"in the profile or {URL_ENV}")
     else:
         outcome = request_approval(settings, subject, stream=stream, tty=tty, clock=clock, sleep=sleep)
-    ledger.record(session_dir, subject, outcome)
+    try:
+        ledger.record(session_dir, subject, outcome)
+    except (OSError, ValueError) as exc:  # the list `wingman-sandbox approvals` shows; the audit log still gets it
+        stream.write(f"wingman-run: warning: this request is missing from the session's approval list ({exc})\n")
     reuse = settings.reuse_seconds if settings else 0
     if outcome.approved and outcome.request_id and (hand_over or reuse > 0):
         grants.grant(session_dir, subject.argv, subject.cwd, reuse, outcome.request_id)

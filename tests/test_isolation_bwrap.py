@@ -151,25 +151,6 @@ def test_session_directory_is_read_only_and_its_sockets_still_connect(who, reque
     assert "engines=0" in result.stdout  # containerd's and dockerd's own directories are empty inside
 
 
-def test_the_compiled_stubs_kept_for_later_sessions_cannot_be_rewritten_inside(root_session):
-    """A program in a session that rewrote the kept stub would be the stub of every later session."""
-    from sandbox.session.record import stub_cache_root
-    from sandbox.stub import compiled
-
-    session, _guard = root_session
-    kept = compiled.build(stub_cache_root())
-    assert kept is not None, "no compiled stub: is a C compiler installed?"
-    before = kept.read_bytes()
-    result = inside(session, "\n".join([
-        f"cp /bin/true {kept}; echo rewrite=$?",
-        f"cp /bin/true {kept.parent}/stub-planted; echo plant=$?",
-        f"rm -f {kept}; echo remove=$?",
-    ]))
-    assert "rewrite=1" in result.stdout and "plant=1" in result.stdout and "remove=1" in result.stdout, result.stderr
-    assert result.stderr.count("Read-only file system") == 3
-    assert kept.read_bytes() == before and not (kept.parent / "stub-planted").exists()
-
-
 def test_an_assistant_home_is_writable_but_the_files_carrying_our_hook_are_not(engine, tmp_path):
     from sandbox.assistants.setup import prepare
 

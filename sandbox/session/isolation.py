@@ -20,7 +20,6 @@ from pathlib import Path
 
 from ..guard.endpoints import ENGINE_DIRS, UnsupportedDaemon, daemon_socket, engine_sockets, real_path
 from .layout import GUARD_SOCKET, HOMES_DIR
-from .record import stub_cache_root
 
 SETTINGS = ("auto", "required", "off")
 # Made read-only inside (when they exist here): the kernel's settings and the cgroup tree.
@@ -234,22 +233,12 @@ def isolate(command: list[str], session, profile_setting: str | None,
                          " Set isolation: required in the profile to refuse such sessions.")
     argv = bwrap_argv(bwrap, command, session.dir, guarded, hidden, hidden_dirs, os.getcwd(),
                       shutil.which("env") or "/usr/bin/env",
-                      tuple(p for p in READ_ONLY if os.path.exists(p)) + kept_stubs(session.dir),
+                      tuple(p for p in READ_ONLY if os.path.exists(p)),
                       root_binds(hidden_dirs), writable_homes(session.dir))
     note = ("wingman-run: warning: " + "; ".join(warnings)) if warnings else None
     if note and setting == "required":
         raise IsolationUnavailable(f"isolation is required by the profile, and {'; '.join(warnings)}; nothing was started")
     return argv, note
-
-
-def kept_stubs(session_dir: str) -> tuple[str, ...]:
-    """The compiled stubs kept for later sessions, read-only inside this one: a program in it
-    cannot rewrite what the next session runs. Only where they are the session's user's."""
-    cache = stub_cache_root()
-    try:
-        return (str(cache),) if os.stat(cache).st_uid == os.stat(session_dir).st_uid else ()
-    except OSError:
-        return ()
 
 
 # ---- macOS: sandbox-exec cannot bind a socket over another, so it denies the real ones and the

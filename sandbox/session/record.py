@@ -26,7 +26,7 @@ def runtime_root() -> Path:
 
 
 def stub_cache_root() -> Path:
-    """Where compiled stubs are kept between sessions (read-only inside isolation)."""
+    """Where compiled stubs are kept between sessions: the user's own files, like the installation."""
     return Path(platformdirs.user_cache_dir(APP)) / "stubs"
 
 

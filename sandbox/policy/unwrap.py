@@ -48,6 +48,8 @@ _SIMPLE_WRAPPERS: dict[str, tuple[frozenset[str], int]] = {
     "busybox": (frozenset(), 0),
     "doas": (frozenset({"-u", "-C"}), 0),
     "runuser": (frozenset({"-u", "-g", "-G", "--user", "--group", "--supp-group"}), 0),
+    # A session started inside a session runs its command under its own, possibly looser, profile.
+    "wingman-run": (frozenset({"--profile", "--assistant"}), 0),
     "flock": (frozenset({"-w", "--timeout", "-E", "--conflict-exit-code"}), 1),
 }
 _SUDO_VALUE = frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-T", "-U", "-R", "--user", "--group",

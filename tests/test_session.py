@@ -140,11 +140,12 @@ def test_audit_log_is_private(wingman_home, engine):
 def test_the_stub_kind_and_a_session_inside_a_session(cc, wingman_home, engine):
     """With a C compiler the session's stubs are the compiled program; without one (CC=false
     fails every build), bash scripts. Either way docker works, a refusal holds, and a session
-    started inside the session finds the real docker, not the outer stub."""
+    started inside the session finds the real docker, not the outer stub. (What the inner
+    session runs is judged by the outer one first: tests/corpus/bypass_attempts.yaml.)"""
     from conftest import WINGMAN_RUN
 
     env = {"CC": cc} if cc else {}
-    inner = ("docker ps --format {{.Names}}; docker stop victim; echo inner=$?; "
+    inner = ("docker ps --format {{.Names}}; "
              "grep -o \"\\\"docker\\\": \\\"[^\\\"]*\" \"$WINGMAN_SESSION_DIR/session.json\"")
     script = ("head -c 4 \"$(command -v docker)\" | od -An -c | tr -d ' \\n'; echo; "
               "docker ps --format '{{.Names}}'; docker stop victim; echo stop=$?; "
@@ -152,7 +153,7 @@ def test_the_stub_kind_and_a_session_inside_a_session(cc, wingman_home, engine):
     result = wingman_home.run("--", "bash", "-c", names.apply(script), env=env)
     lines = result.stdout.splitlines()
     assert (lines[0] == "177ELF") if cc is None else lines[0].startswith("#!/"), result.stderr  # ELF, or #!BASH
-    assert lines.count(names["victim"]) == 2 and "stop=1" in lines and "inner=1" in lines, result.stderr
-    assert result.stderr.count(names.apply("wingman-run: refused: docker stop victim")) == 2
+    assert lines.count(names["victim"]) == 2 and "stop=1" in lines, result.stderr
+    assert result.stderr.count(names.apply("wingman-run: refused: docker stop victim")) == 1
     real = shutil.which("docker")
     assert f'"docker": "{real}' in lines, result.stdout  # the inner session's real docker

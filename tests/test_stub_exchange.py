@@ -67,6 +67,12 @@ class ScriptedBroker:
             channel.on_exit = self._exit
         return self.status
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.server.close()
+
     def _exit(self, status):
         self.exits.append(status)
         self.ended_at = time.monotonic()
@@ -111,8 +117,7 @@ def _run_stub(stub, *args, env=None, timeout=30):
 
 
 def test_the_stub_asks_about_every_call_with_its_argv_pid_and_daemon_variables(make_stub, tmp_path):
-    broker = ScriptedBroker(tmp_path, exec_=True)
-    try:
+    with ScriptedBroker(tmp_path, exec_=True) as broker:
         stub = make_stub(broker.server.port, broker.server.secret)
         result = _run_stub(stub, "ps", "-a", "it's", env={"DOCKER_HOST": "tcp://elsewhere:2375"})
         assert result.returncode == 0, result.stderr
@@ -121,13 +126,10 @@ def test_the_stub_asks_about_every_call_with_its_argv_pid_and_daemon_variables(m
         assert verb == "stub" and argv == ["docker", "ps", "-a", "it's"]
         assert env_text == "DOCKER_HOST=tcp://elsewhere:2375\n" and cwd == os.getcwd()
         assert pid == (tmp_path / "pid").read_text().strip()  # the program is the stub's own process
-    finally:
-        broker.server.close()
 
 
 def test_an_allowed_call_becomes_the_program_and_holds_the_connection_until_it_ends(make_stub, tmp_path):
-    broker = ScriptedBroker(tmp_path, exec_=True)
-    try:
+    with ScriptedBroker(tmp_path, exec_=True) as broker:
         stub = make_stub(broker.server.port, broker.server.secret)
         started = time.monotonic()
         result = _run_stub(stub, "ps", env={"FAKE_STATUS": "3", "FAKE_SECONDS": "0.5"})
@@ -136,13 +138,10 @@ def test_an_allowed_call_becomes_the_program_and_holds_the_connection_until_it_e
         assert broker.ended_at - started >= 0.5  # seen when the program ended, not when it started
         assert [v for v, _ in broker.requests] == ["stub"]
         assert (tmp_path / "sockets").read_text().strip() == "1"
-    finally:
-        broker.server.close()
 
 
 def test_an_approved_call_runs_as_a_child_and_its_status_goes_back_on_the_connection(make_stub, tmp_path):
-    broker = ScriptedBroker(tmp_path)
-    try:
+    with ScriptedBroker(tmp_path) as broker:
         stub = make_stub(broker.server.port, broker.server.secret)
         result = _run_stub(stub, "stop", "x", env={"FAKE_STATUS": "3"})
         assert result.returncode == 3, result.stderr
@@ -150,20 +149,15 @@ def test_an_approved_call_runs_as_a_child_and_its_status_goes_back_on_the_connec
         assert [v for v, _ in broker.requests] == ["stub"]  # one connection: no separate `done`
         assert (tmp_path / "sockets").read_text().strip() == "0"  # the broker's connection stays with the stub
         assert (tmp_path / "pid").read_text().strip() != broker.requests[0][1][0]
-    finally:
-        broker.server.close()
 
 
 @pytest.mark.parametrize("status", [1, 2])
 @pytest.mark.parametrize("exec_", [False, True], ids=["approved", "outright"])
 def test_a_refusal_runs_nothing_and_its_status_is_the_brokers(make_stub, tmp_path, status, exec_):
-    broker = ScriptedBroker(tmp_path, status=status, err="wingman-run: refused: docker ps\n", exec_=exec_)
-    try:
+    with ScriptedBroker(tmp_path, status=status, err="wingman-run: refused: docker ps\n", exec_=exec_) as broker:
         result = _run_stub(make_stub(broker.server.port, broker.server.secret), "ps")
         assert (result.returncode, result.stderr) == (status, "wingman-run: refused: docker ps\n")
         assert not (tmp_path / "ran").exists() and broker.exits == []
-    finally:
-        broker.server.close()
 
 
 def test_a_broker_that_is_gone_or_mute_refuses_and_nothing_runs(make_stub, tmp_path):
@@ -181,23 +175,17 @@ def test_a_broker_that_is_gone_or_mute_refuses_and_nothing_runs(make_stub, tmp_p
 
 
 def test_ctrl_c_in_an_approved_program_is_reported_then_the_stub_ends_by_it(make_stub, tmp_path):
-    broker = ScriptedBroker(tmp_path)
-    try:
+    with ScriptedBroker(tmp_path) as broker:
         result = _run_stub(make_stub(broker.server.port, broker.server.secret), "stop", "interrupt")
         assert result.returncode == -signal.SIGINT, result.stderr
         assert broker.ended.wait(5) and broker.exits == [130]
-    finally:
-        broker.server.close()
 
 
 def test_ctrl_c_in_an_allowed_program_ends_it_as_without_a_stub(make_stub, tmp_path):
-    broker = ScriptedBroker(tmp_path, exec_=True)
-    try:
+    with ScriptedBroker(tmp_path, exec_=True) as broker:
         result = _run_stub(make_stub(broker.server.port, broker.server.secret), "ps", "interrupt")
         assert result.returncode == -signal.SIGINT, result.stderr
         assert broker.ended.wait(5) and broker.exits == [None]
-    finally:
-        broker.server.close()
 
 
 def test_ctrl_c_while_a_human_decides_refuses_and_hangs_up(make_stub, tmp_path):
@@ -226,8 +214,7 @@ def test_ctrl_c_while_a_human_decides_refuses_and_hangs_up(make_stub, tmp_path):
 
 @pytest.mark.parametrize("exec_", [False, True], ids=["approved", "outright"])
 def test_a_call_killed_while_its_program_runs_ends_without_a_status(make_stub, tmp_path, exec_):
-    broker = ScriptedBroker(tmp_path, exec_=exec_)
-    try:
+    with ScriptedBroker(tmp_path, exec_=exec_) as broker:
         stub = make_stub(broker.server.port, broker.server.secret)
         (tmp_path / "real-docker").write_text("#!/bin/bash\nexec sleep 30\n")
         proc = subprocess.Popen([stub, "ps"], start_new_session=True)
@@ -238,15 +225,12 @@ def test_a_call_killed_while_its_program_runs_ends_without_a_status(make_stub, t
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         assert broker.ended.wait(5) and broker.exits == [None]
-    finally:
-        broker.server.close()
 
 
 @pytest.mark.parametrize("status", ["\u00b2", "9" * 5000, "3x", ""])
 def test_a_status_the_broker_cannot_read_still_ends_the_call(tmp_path, status):
     """str.isdigit() takes "²"; int() does not. Whatever comes back, the call ends (its grants with it)."""
-    broker = ScriptedBroker(tmp_path)
-    try:
+    with ScriptedBroker(tmp_path) as broker:
         with socket.create_connection(("127.0.0.1", broker.server.port)) as client:
             fields = [broker.server.secret, "stub", "4", "1", "/", "", "docker"]
             client.sendall(b"".join(f.encode() + b"\0" for f in fields))
@@ -255,8 +239,6 @@ def test_a_status_the_broker_cannot_read_still_ends_the_call(tmp_path, status):
                 answer += client.recv(4096)
             client.sendall(status.encode() + b"\0")
         assert broker.ended.wait(5) and broker.exits == [None]
-    finally:
-        broker.server.close()
 
 
 class RawBroker:
@@ -295,79 +277,64 @@ class RawBroker:
                 pass
         self.done.set()
 
-    def close(self):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
         self.listener.close()
 
 
 def test_an_answer_in_pieces_is_read_whole(make_stub, tmp_path):
     """A pair's kind and value may come in separate reads: an approval split so still runs."""
-    broker = RawBroker([b"err\0appro", 0.2, b"ved\n\0exit\0", 0.2, b"0\0"])
-    try:
+    with RawBroker([b"err\0appro", 0.2, b"ved\n\0exit\0", 0.2, b"0\0"]) as broker:
         result = _run_stub(make_stub(broker.port), "stop", "x", env={"FAKE_STATUS": "3"})
         assert (result.returncode, result.stderr) == (3, "approved\n")
         assert broker.done.wait(5) and broker.after == b"3\0"
-    finally:
-        broker.close()
 
 
 def test_a_long_refusal_reaches_the_caller_whole(make_stub, tmp_path):
     text = "wingman-run: refused: docker stop " + "x" * 100_000 + "\n"
-    broker = RawBroker([b"err\0" + text.encode() + b"\0exit\0" + b"1\0"])
-    try:
+    with RawBroker([b"err\0" + text.encode() + b"\0exit\0" + b"1\0"]) as broker:
         result = _run_stub(make_stub(broker.port), "stop", "x" * 100_000)
         assert (result.returncode, result.stderr) == (1, text)
         assert not (tmp_path / "ran").exists()
-    finally:
-        broker.close()
 
 
 def test_a_broker_that_trickles_its_answer_is_mute(make_stub, tmp_path):
     """The first answer's 2 s are for the whole field, not for each byte."""
-    broker = RawBroker([part for letter in b"exit" for part in (bytes([letter]), 0.9)] + [b"\0" + b"0\0"])
-    try:
+    with RawBroker([part for letter in b"exit" for part in (bytes([letter]), 0.9)] + [b"\0" + b"0\0"]) as broker:
         start = time.monotonic()
         result = _run_stub(make_stub(broker.port), "ps")
         assert time.monotonic() - start < 3.2
         assert result.returncode == 1 and "has no broker any more" in result.stderr
         assert not (tmp_path / "ran").exists()
-    finally:
-        broker.close()
 
 
 @pytest.mark.parametrize("status", [b"+0", b"00", b" 0", b"-0", b"256", b""])
 def test_a_status_that_is_not_one_refuses_and_runs_nothing(make_stub, tmp_path, status):
-    broker = RawBroker([b"exit\0" + status + b"\0"])
-    try:
+    with RawBroker([b"exit\0" + status + b"\0"]) as broker:
         result = _run_stub(make_stub(broker.port), "ps")
         assert result.returncode == 1 and "has no broker any more" in result.stderr
         assert not (tmp_path / "ran").exists()
-    finally:
-        broker.close()
 
 
 def test_a_caller_with_its_outputs_closed_does_not_hand_the_program_the_connection(make_stub, tmp_path):
     """With fds 1 and 2 closed the stub's connection must not take their number: the program's
     output would go to the broker (and be read as an exit status)."""
-    broker = ScriptedBroker(tmp_path, exec_=True)
-    try:
+    with ScriptedBroker(tmp_path, exec_=True) as broker:
         stub = make_stub(broker.server.port, broker.server.secret)
         subprocess.run(["bash", "-c", f"exec 1>&- 2>&-; exec {stub} ps"], timeout=30,
                        env={**os.environ, "FAKE_PRINT": "7\\0"})
         assert broker.ended.wait(5) and broker.exits == [None]
         assert (tmp_path / "ran").exists()
-    finally:
-        broker.server.close()
 
 
 def test_an_approved_call_from_a_caller_that_ignores_sigchld_keeps_its_status(make_stub, tmp_path):
-    broker = ScriptedBroker(tmp_path)
-    try:
+    with ScriptedBroker(tmp_path) as broker:
         stub = make_stub(broker.server.port, broker.server.secret)
         result = subprocess.run([stub, "stop", "x"], capture_output=True, text=True, timeout=30,
                                 env={**os.environ, "FAKE_STATUS": "3"},
                                 preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
         assert result.returncode == 3, result.stderr
         assert broker.ended.wait(5) and broker.exits == [3]
-    finally:
-        broker.server.close()
 

@@ -232,8 +232,7 @@ def isolate(command: list[str], session, profile_setting: str | None,
         return command, (f"wingman-run: warning: no OS isolation ({reason}); open until it is on: {OPEN_ROWS}."
                          " Set isolation: required in the profile to refuse such sessions.")
     argv = bwrap_argv(bwrap, command, session.dir, guarded, hidden, hidden_dirs, os.getcwd(),
-                      shutil.which("env") or "/usr/bin/env",
-                      tuple(p for p in READ_ONLY if os.path.exists(p)),
+                      shutil.which("env") or "/usr/bin/env", tuple(p for p in READ_ONLY if os.path.exists(p)),
                       root_binds(hidden_dirs), writable_homes(session.dir))
     note = ("wingman-run: warning: " + "; ".join(warnings)) if warnings else None
     if note and setting == "required":

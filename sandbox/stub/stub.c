@@ -36,6 +36,8 @@
 #define MAX_CONFIG (64 * 1024)
 #define FIRST_FIELDS 8
 #define FIRST_WAIT_MS 2000
+#define STUB_MARK "# wingman-run stub"  /* sandbox/session/layout.py: how a nested session knows a stub */
+#define MAX_VARIABLES 16
 
 enum { F_MARK, F_REAL, F_PROGRAM, F_SESSION, F_SECRET, F_PORT, F_LONG_WAIT, F_VARIABLES };
 
@@ -43,9 +45,11 @@ static volatile sig_atomic_t cancelled;
 static char *config[FIRST_FIELDS];
 static char **exports;
 static int export_count;
+static char *variables[MAX_VARIABLES];  /* the daemon variables' names, split once */
+static int variable_count;
 
 static void on_interrupt(int sig) { (void)sig; cancelled = 1; }
-static void on_signal_ignored(int sig) { (void)sig; }
+static void outlive_signal(int sig) { (void)sig; }  /* the child gets it; the stub reports its end */
 
 /* "PROGRAM ARGS" as the refusals show it. */
 static void print_call(FILE *out, const char *program, int argc, char **argv) {
@@ -87,32 +91,31 @@ static int read_config(const char *path) {
         else exports[export_count++] = field;
         field += strlen(field) + 1;
     }
-    return strncmp(config[F_MARK], "# wingman-run stub", 18) == 0 ? 0 : -1;
+    for (char *name = strtok(config[F_VARIABLES], " "); name; name = strtok(NULL, " ")) {
+        if (variable_count == MAX_VARIABLES) return -1;  /* one the stub could not judge: refuse */
+        variables[variable_count++] = name;
+    }
+    return strncmp(config[F_MARK], STUB_MARK, strlen(STUB_MARK)) == 0 ? 0 : -1;
 }
 
 /* The program's environment: the daemon the session recorded, never the caller's. */
 static void program_environment(void) {
-    char names[1024];
-    snprintf(names, sizeof names, "%s", config[F_VARIABLES]);
-    for (char *name = strtok(names, " "); name; name = strtok(NULL, " ")) unsetenv(name);
+    for (int i = 0; i < variable_count; i++) unsetenv(variables[i]);
     for (int i = 0; i < export_count; i++) putenv(exports[i]);
 }
 
 /* The daemon variables set here, as NAME=VALUE lines, for the broker to judge (whatever their length). */
 static char *daemon_variables(void) {
-    char names[1024];
     size_t size = 1;
-    snprintf(names, sizeof names, "%s", config[F_VARIABLES]);
-    for (char *name = strtok(names, " "); name; name = strtok(NULL, " ")) {
-        const char *value = getenv(name);
-        if (value && *value) size += strlen(name) + strlen(value) + 2;
+    for (int i = 0; i < variable_count; i++) {
+        const char *value = getenv(variables[i]);
+        if (value && *value) size += strlen(variables[i]) + strlen(value) + 2;
     }
     char *text = malloc(size), *at = text;
     if (!text) return NULL;
-    snprintf(names, sizeof names, "%s", config[F_VARIABLES]);
-    for (char *name = strtok(names, " "); name; name = strtok(NULL, " ")) {
-        const char *value = getenv(name);
-        if (value && *value) at += sprintf(at, "%s=%s\n", name, value);
+    for (int i = 0; i < variable_count; i++) {
+        const char *value = getenv(variables[i]);
+        if (value && *value) at += sprintf(at, "%s=%s\n", variables[i], value);
     }
     *at = '\0';
     return text;
@@ -272,8 +275,8 @@ static void default_unless_ignored(int sig) {
 /* An approved call: the program as a child, its status back to the broker, then
  * the stub ends as the program did, so the calling shell sees an interrupted command. */
 static int run_approved(int fd, int argc, char **argv) {
-    catch_unless_ignored(SIGINT, on_signal_ignored);
-    catch_unless_ignored(SIGQUIT, on_signal_ignored);
+    catch_unless_ignored(SIGINT, outlive_signal);
+    catch_unless_ignored(SIGQUIT, outlive_signal);
     /* A caller that ignores SIGCHLD would leave nothing to wait for: the program gets the caller's. */
     struct sigaction theirs, ours = {.sa_handler = SIG_DFL};
     sigemptyset(&ours.sa_mask);

@@ -41,7 +41,41 @@ __WINGMAN_QUOTES='[\"'\''\\]'
 \builtin readonly BASH_ENV ZDOTDIR 2>/dev/null
 
 # =============================================================================
-# The user's own startup file first, so that their setup keeps working.
+# Non-interactive shells: what text runs. A long text goes to the broker now;
+# its plan is read below, so that the broker works while bash reads the rest.
+# =============================================================================
+
+# Send the broker a question, SCOPE TEXT, on a new connection ($__WINGMAN_FD, empty if none).
+__wingman_send() {
+  __WINGMAN_FD=
+  { \builtin exec {__WINGMAN_FD}<>"/dev/tcp/127.0.0.1/$__WINGMAN_PORT" &&
+    \builtin printf '%s\0' "$__WINGMAN_SECRET" hook 4 bash "$1" "$PWD" "$2" >&"$__WINGMAN_FD"; } 2>/dev/null
+}
+
+__WINGMAN_SCOPE=interactive __WINGMAN_TEXT= __WINGMAN_PLAN= __WINGMAN_DYNAMIC= __WINGMAN_FD=
+if [[ $- != *i* ]]; then
+  if [[ $- == *c* ]]; then
+    __WINGMAN_SCOPE=string
+    __WINGMAN_TEXT=${BASH_EXECUTION_STRING-}
+    # Text too long to match cheaply here goes to the broker whole.
+    if ((${#__WINGMAN_TEXT} > 4096)); then __WINGMAN_PLAN=script; fi
+  elif [[ $- != *s* && -f $0 && -r $0 && ${0##*/} != @(bash|sh|rbash) ]]; then
+    __WINGMAN_SCOPE=script
+    __WINGMAN_TEXT=$0
+    # A short script is read here, which costs less than a round trip. A longer one the broker
+    # reads itself (and keeps its plan while the file is unchanged): reading it here would cost
+    # more than running it. Both drop NUL bytes, as bash does when it runs the file.
+    IFS= \builtin read -r -N 1025 -d '' __WINGMAN_SHORT <"$0" 2>/dev/null
+    if ((${#__WINGMAN_SHORT} > 1024)); then __WINGMAN_PLAN=file; fi
+  else
+    __WINGMAN_SCOPE=stdin
+    __WINGMAN_DYNAMIC=1  # the text arrives line by line: every command is checked
+  fi
+  if [[ -n $__WINGMAN_PLAN ]]; then __wingman_send "$__WINGMAN_PLAN" "$__WINGMAN_TEXT"; fi
+fi
+
+# =============================================================================
+# The user's own startup file, so that their setup keeps working.
 # =============================================================================
 
 if [[ $- == *i* ]]; then
@@ -50,17 +84,20 @@ if [[ $- == *i* ]]; then
 elif [[ -n $__WINGMAN_USER_BASH_ENV && -r $__WINGMAN_USER_BASH_ENV ]]; then
   \builtin source "$__WINGMAN_USER_BASH_ENV"
 fi
+# Functions defined by now, ours aside (imported from the environment, or the user's), run text nobody has read.
+if [[ $__WINGMAN_SCOPE != interactive ]] && \builtin compgen -A function -X __wingman_send >/dev/null 2>&1; then
+  __WINGMAN_DYNAMIC=1
+fi
 
-# Ask the broker: SCOPE TEXT. 0 runs the command; anything else refuses, a
-# broker that is gone or mute included (fail closed). Sets __WINGMAN_REPLY
-# (the lookup name of a refused command, or the words to arm for a script).
-__wingman_ask() {
-  \builtin local __wingman_fd __wingman_kind __wingman_value __wingman_status= __wingman_wait=2
+# The broker's answer to the question sent last: 0 runs the command; anything else refuses,
+# a broker that is gone or mute included (fail closed). Sets __WINGMAN_REPLY (the lookup
+# name of a refused command, or the words to arm for a script). TEXT names it if refused.
+__wingman_answer() {
+  \builtin local __wingman_kind __wingman_value __wingman_status= __wingman_wait=2
   __WINGMAN_REPLY=
-  if { \builtin exec {__wingman_fd}<>"/dev/tcp/127.0.0.1/$__WINGMAN_PORT"; } 2>/dev/null; then
-    \builtin printf '%s\0' "$__WINGMAN_SECRET" hook 4 bash "$1" "$PWD" "$2" >&"$__wingman_fd" 2>/dev/null
-    while IFS= \builtin read -r -d '' -t "$__wingman_wait" -u "$__wingman_fd" __wingman_kind &&
-      IFS= \builtin read -r -d '' -t "$__wingman_wait" -u "$__wingman_fd" __wingman_value; do
+  if [[ -n $__WINGMAN_FD ]]; then
+    while IFS= \builtin read -r -d '' -t "$__wingman_wait" -u "$__WINGMAN_FD" __wingman_kind &&
+      IFS= \builtin read -r -d '' -t "$__wingman_wait" -u "$__WINGMAN_FD" __wingman_value; do
       case $__wingman_kind in
         err) \builtin printf '%s' "$__wingman_value" >&2 ;;
         name | words) __WINGMAN_REPLY=$__wingman_value ;;
@@ -68,80 +105,69 @@ __wingman_ask() {
         exit) __wingman_status=$__wingman_value; \builtin break ;;
       esac
     done
-    \builtin exec {__wingman_fd}>&-
+    \builtin exec {__WINGMAN_FD}>&-
+    __WINGMAN_FD=
   fi
   case $__wingman_status in
     0) \builtin return 0 ;;
     1) \builtin return 1 ;;
   esac
-  __wingman_value=${2:0:200}
+  __wingman_value=${1:0:200}
   \builtin printf 'wingman-run: refused: %s\n  the session %s has no broker any more (its wingman-run has ended);\n  nothing runs unchecked. Start a new session with wingman-run.\n' \
     "${__wingman_value%%$'\n'*}" "$__WINGMAN_SESSION" >&2
   \builtin return 1
 }
 
+# Ask the broker: SCOPE TEXT, and wait for its answer.
+__wingman_ask() {
+  __wingman_send "$1" "$2"
+  __wingman_answer "$2"
+}
+
+# True when the text arms nothing: forgets what this file set, and the rest of it is never read.
+__wingman_arms_nothing() {
+  [[ $__WINGMAN_SCOPE != interactive && -z $__WINGMAN_DYNAMIC$__WINGMAN_REPLY ]] || \builtin return 1
+  \builtin unset __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_DYNAMIC __WINGMAN_PLAN __WINGMAN_REPLY __WINGMAN_FD __WINGMAN_SHORT
+  \builtin unset -f __wingman_send __wingman_answer __wingman_ask __wingman_arms_nothing
+  if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi
+}
+
 # =============================================================================
-# Non-interactive shells: read the whole text once; most never arm anything.
+# Non-interactive shells: the plan before the first command runs; most text arms nothing.
+# A -c string or a script is refused up front only when it tampers with the hooks;
+# otherwise the words the plan names are checked as they run.
 # =============================================================================
 
-__WINGMAN_SCOPE=interactive
-__WINGMAN_TEXT=
-if [[ $- != *i* ]]; then
-  if [[ $- == *c* ]]; then
-    __WINGMAN_SCOPE=string
-    __WINGMAN_TEXT=${BASH_EXECUTION_STRING-}
-  elif [[ $- != *s* && -f $0 && -r $0 && ${0##*/} != @(bash|sh|rbash) ]]; then
-    __WINGMAN_SCOPE=script
-    __WINGMAN_TEXT=$0
-    # A short script is read here, which costs less than a round trip. A longer one the broker
-    # reads itself (and keeps its plan while the file is unchanged): reading it here would cost
-    # more than running it. Both drop NUL bytes, as bash does when it runs the file.
-    IFS= \builtin read -r -N 1025 -d '' __WINGMAN_SHORT <"$0" 2>/dev/null
+__WINGMAN_REPLY=
+if [[ -n $__WINGMAN_PLAN ]]; then
+  __wingman_answer "$__WINGMAN_TEXT" || \builtin exit 1
+  if __wingman_arms_nothing; then \builtin return 0; fi
+fi
+# Not read for long text that arms nothing (bash parses one command at a time).
+if [[ -z $__WINGMAN_PLAN && $__WINGMAN_SCOPE == @(string|script) ]]; then
+  # Short text. Most holds no guarded name, no eval and nothing that touches the hooks: a glob
+  # or the regexes say so, and only text they match goes to the broker.
+  if [[ $__WINGMAN_SCOPE == script ]]; then __WINGMAN_PLAIN=${__WINGMAN_SHORT//$__WINGMAN_QUOTES/}; else
+    __WINGMAN_PLAIN=${__WINGMAN_TEXT//$__WINGMAN_QUOTES/}; fi
+  __WINGMAN_PLAIN=$'\n '${__WINGMAN_PLAIN//$'\n'/$'\n' }
+  if ((${#__WINGMAN_PLAIN} <= 24)); then
+    # Short text: one glob costs less than compiling the regexes (0.4 ms).
+    __WINGMAN_PREFILTER=@PREFILTER@
+    if [[ $__WINGMAN_PLAIN == $__WINGMAN_PREFILTER ]]; then __WINGMAN_PLAN=1; fi
   else
-    __WINGMAN_SCOPE=stdin  # the text arrives line by line: nothing to read up front
+    # Longer text: that glob backtracks (20 ms at 250 characters); the regexes stay linear.
+    # The short one first: text with eval or source (every Claude Code call) skips compiling the long one.
+    __WINGMAN_JUDGE=@JUDGE_RE@ __WINGMAN_WATCH=@WATCH_RE@
+    if [[ $__WINGMAN_PLAIN =~ $__WINGMAN_WATCH || $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then __WINGMAN_PLAN=1; fi
   fi
-  # Most text holds no guarded name, no eval and nothing that touches the hooks: a glob
-  # (short text) or the regexes say so. Text they match, a script file, or text too long
-  # to match cheaply goes to the broker, once.
-  __WINGMAN_DYNAMIC= __WINGMAN_PLAN=
-  if [[ $__WINGMAN_SCOPE == stdin ]]; then
-    __WINGMAN_DYNAMIC=1  # the text arrives line by line: every command is checked
-  elif [[ $__WINGMAN_SCOPE == script ]] && ((${#__WINGMAN_SHORT} > 1024)) || ((${#__WINGMAN_TEXT} > 4096)); then
-    __WINGMAN_PLAN=1
-  else
-    if [[ $__WINGMAN_SCOPE == script ]]; then __WINGMAN_PLAIN=${__WINGMAN_SHORT//$__WINGMAN_QUOTES/}; else
-      __WINGMAN_PLAIN=${__WINGMAN_TEXT//$__WINGMAN_QUOTES/}; fi
-    __WINGMAN_PLAIN=$'\n '${__WINGMAN_PLAIN//$'\n'/$'\n' }
-    if ((${#__WINGMAN_PLAIN} <= 24)); then
-      # Short text: one glob costs less than compiling the regexes (0.4 ms).
-      __WINGMAN_PREFILTER=@PREFILTER@
-      if [[ $__WINGMAN_PLAIN == $__WINGMAN_PREFILTER ]]; then __WINGMAN_PLAN=1; fi
-    else
-      # Longer text: that glob backtracks (20 ms at 250 characters); the regexes stay linear.
-      # The short one first: text with eval or source (every Claude Code call) skips compiling the long one.
-      __WINGMAN_JUDGE=@JUDGE_RE@ __WINGMAN_WATCH=@WATCH_RE@
-      if [[ $__WINGMAN_PLAIN =~ $__WINGMAN_WATCH || $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then __WINGMAN_PLAN=1; fi
-    fi
-    \builtin unset __WINGMAN_PLAIN __WINGMAN_PREFILTER __WINGMAN_JUDGE __WINGMAN_WATCH
-  fi
-  \builtin unset __WINGMAN_SHORT
-  # Functions imported from the environment run text nobody has read (ours, above, aside).
-  if \builtin compgen -A function -X __wingman_ask >/dev/null 2>&1; then __WINGMAN_DYNAMIC=1; fi
-  # The broker's plan before the rest of this file is read: most text arms nothing.
-  # A -c string or a script is refused up front only when it tampers with the hooks;
-  # otherwise the words the plan names are checked as they run.
-  __WINGMAN_REPLY=
+  \builtin unset __WINGMAN_PLAIN __WINGMAN_PREFILTER __WINGMAN_JUDGE __WINGMAN_WATCH __WINGMAN_SHORT
   if [[ -n $__WINGMAN_PLAN ]]; then
     if [[ $__WINGMAN_SCOPE == script ]]; then __WINGMAN_PLAN=file; else __WINGMAN_PLAN=script; fi
     __wingman_ask "$__WINGMAN_PLAN" "$__WINGMAN_TEXT" || \builtin exit 1
   fi
-  if [[ -z $__WINGMAN_DYNAMIC$__WINGMAN_REPLY ]]; then
-    \builtin unset __WINGMAN_TEXT __WINGMAN_SCOPE __WINGMAN_DYNAMIC __WINGMAN_PLAN __WINGMAN_REPLY
-    \builtin unset -f __wingman_ask
-    if [[ -n $__WINGMAN_XTRACE ]]; then \builtin set -x; fi
-    \builtin return 0
-  fi
+  if __wingman_arms_nothing; then \builtin return 0; fi
 fi
+\builtin unset __WINGMAN_SHORT
 
 # =============================================================================
 # What a shell that goes on needs (read only here: most shells never get this far).
@@ -259,7 +285,7 @@ __wingman_arm_words() {
   fi
 }
 
-\builtin readonly -f __wingman_ask __wingman_worth_asking __wingman_reaches_stub __wingman_check __wingman_stand_in \
+\builtin readonly -f __wingman_send __wingman_answer __wingman_ask __wingman_arms_nothing __wingman_worth_asking __wingman_reaches_stub __wingman_check __wingman_stand_in \
   __wingman_first __wingman_arm_words
 
 # =============================================================================

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(docker.io busybox-static zsh bash bubblewrap procps iproute2 git ca-certificates gcc libc6-dev)
+PACKAGES=(docker.io busybox-static zsh bash bubblewrap procps iproute2 git ca-certificates gcc libc6-dev musl-tools)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")

@@ -57,8 +57,9 @@ if [[ $- != *i* ]]; then
   if [[ $- == *c* ]]; then
     __WINGMAN_SCOPE=string
     __WINGMAN_TEXT=${BASH_EXECUTION_STRING-}
-    # Text too long to match cheaply here goes to the broker whole.
-    if ((${#__WINGMAN_TEXT} > 4096)); then __WINGMAN_PLAN=script; fi
+    # Over 1 KB, as for a script, the broker's round trip costs less than matching here
+    # (bash's regexes take about 1.4 us a character: 2.5 ms for 1.8 KB, against 1 ms).
+    if ((${#__WINGMAN_TEXT} > 1024)); then __WINGMAN_PLAN=script; fi
   elif [[ $- != *s* && -f $0 && -r $0 && ${0##*/} != @(bash|sh|rbash) ]]; then
     __WINGMAN_SCOPE=script
     __WINGMAN_TEXT=$0

@@ -125,8 +125,8 @@ def main() -> None:
                                       ("4,500-line script", long_script(), 1.2)):
                 path = home / f"{label.split(',')[0].replace(' ', '-')}-{goal}.sh"
                 path.write_text(text)
-                # A 30 ms script moves by 20% between runs here: six times the rounds (2 to 5 s) to find its median.
-                out, ins = interleaved([bash, str(path)], outside, inside, args.rounds * 6, tmp)
+                # A 30 ms script moves by 20% between runs here: ten times the rounds (3 to 8 s) to find its median.
+                out, ins = interleaved([bash, str(path)], outside, inside, args.rounds * 10, tmp)
                 report(label, ins / out, goal, "x", f"outside {out * 1000:.1f} ms, inside {ins * 1000:.1f} ms")
 
             plain, named = [], []
@@ -151,7 +151,7 @@ def main() -> None:
                 exec_only_stub(floor_dir, docker)
                 floored = {**outside, "PATH": f"{floor_dir}:{outside.get('PATH', '')}"}
                 out, ins, flo = [], [], []
-                for _ in range(max(9, args.rounds)):  # a loop moves by 5% from one run to the next here
+                for _ in range(max(15, args.rounds)):  # a loop moves by 5% from one run to the next here
                     out.append(timed([bash, "-c", loop], outside, tmp))
                     ins.append(timed([bash, "-c", loop], inside, tmp))
                     flo.append(timed([bash, "-c", loop], floored, tmp))

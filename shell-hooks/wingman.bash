@@ -161,7 +161,7 @@ if [[ -z $__WINGMAN_PLAN && $__WINGMAN_SCOPE == @(string|script) ]]; then
     __WINGMAN_JUDGE=@JUDGE_RE@ __WINGMAN_WATCH=@WATCH_RE@
     if [[ $__WINGMAN_PLAIN =~ $__WINGMAN_WATCH || $__WINGMAN_PLAIN =~ $__WINGMAN_JUDGE ]]; then __WINGMAN_PLAN=1; fi
   fi
-  \builtin unset __WINGMAN_PLAIN __WINGMAN_PREFILTER __WINGMAN_JUDGE __WINGMAN_WATCH __WINGMAN_SHORT
+  \builtin unset __WINGMAN_PLAIN __WINGMAN_PREFILTER __WINGMAN_JUDGE __WINGMAN_WATCH
   if [[ -n $__WINGMAN_PLAN ]]; then
     if [[ $__WINGMAN_SCOPE == script ]]; then __WINGMAN_PLAN=file; else __WINGMAN_PLAN=script; fi
     __wingman_ask "$__WINGMAN_PLAN" "$__WINGMAN_TEXT" || \builtin exit 1
